@@ -1,0 +1,62 @@
+"""seqmnist-zoo: recurrent MNIST classifiers that read a digit as a sequence of rows.
+
+Public names load lazily, so ``import seqmnist_zoo`` does not import keras or TensorFlow.
+
+Example:
+    >>> import seqmnist_zoo
+    >>> seqmnist_zoo.list_models()
+    ['bilstm', 'gru', 'lstm', 'simple_rnn', 'stacked_lstm']
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("seqmnist-zoo")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0+unknown"
+
+# public name -> module that defines it
+_PUBLIC = {
+    "lstm": "models",
+    "gru": "models",
+    "bilstm": "models",
+    "stacked_lstm": "models",
+    "simple_rnn": "models",
+    "build_model": "models",
+    "list_models": "registry",
+    "get_model": "registry",
+    "get_model_spec": "registry",
+    "model_info": "registry",
+    "register_model": "registry",
+    "ModelSpec": "registry",
+    "WeightsSpec": "registry",
+    "Recipe": "registry",
+    "valid_timesteps": "registry",
+    "load_mnist": "data",
+    "compile_model": "training",
+    "train": "training",
+    "evaluate": "training",
+    "SeqMnistZooError": "errors",
+    "InvalidArgumentError": "errors",
+    "UnknownModelError": "errors",
+    "DatasetError": "errors",
+    "WeightsError": "errors",
+    "WeightsIntegrityError": "errors",
+}
+
+__all__ = sorted(_PUBLIC) + ["__version__"]
+
+
+def __getattr__(name: str):
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'seqmnist_zoo' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

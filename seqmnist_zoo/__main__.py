@@ -1,0 +1,5 @@
+"""``python -m seqmnist_zoo`` runs the CLI."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,76 @@
+"""The zoo's exceptions: one base class, so callers (and the CLI) can catch them all."""
+
+
+class SeqMnistZooError(Exception):
+    """Base class of every error the zoo raises on purpose.
+
+    `exit_code` is what the CLI exits with: 2 for a mistake in what was asked, 1 for a failure.
+
+    Example:
+        >>> try:
+        ...     raise SeqMnistZooError("something went wrong")
+        ... except SeqMnistZooError as err:
+        ...     err.exit_code
+        1
+    """
+
+    exit_code = 1
+
+
+class InvalidArgumentError(SeqMnistZooError, ValueError):
+    """An argument has a value the zoo does not accept; the message lists what is accepted.
+
+    Example:
+        >>> issubclass(InvalidArgumentError, ValueError)
+        True
+    """
+
+    exit_code = 2
+
+
+class UnknownModelError(InvalidArgumentError, KeyError):
+    """A model name that is not registered; the message lists the known names.
+
+    Example:
+        >>> issubclass(UnknownModelError, KeyError)
+        True
+    """
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class DatasetError(SeqMnistZooError):
+    """MNIST could not be found, read or validated; the message says where it looked.
+
+    Example:
+        >>> DatasetError("no MNIST at /nowhere").exit_code
+        1
+    """
+
+
+class WeightsError(SeqMnistZooError):
+    """Weights could not be found or loaded.
+
+    Example:
+        >>> WeightsError("no such file").exit_code
+        1
+    """
+
+
+class WeightsIntegrityError(WeightsError):
+    """A weights file whose sha256 differs from its record; it is never opened.
+
+    Example:
+        >>> err = WeightsIntegrityError("lstm.weights.h5", expected="ab", actual="cd")
+        >>> err.expected, err.actual
+        ('ab', 'cd')
+    """
+
+    def __init__(self, path, expected: str, actual: str):
+        self.path, self.expected, self.actual = str(path), expected, actual
+        super().__init__(
+            f"weights file {self.path} failed its integrity check: sha256 is {actual}, "
+            f"expected {expected}. The file is corrupt or was replaced; reinstall seqmnist-zoo "
+            "or pass weights=None."
+        )

@@ -1,0 +1,206 @@
+"""The shared model builder and the recurrent body of each family.
+
+Every model reads raw digits ``(batch, 28, 28)`` (uint8 or float in [0, 255]), rescales them,
+reshapes them to ``(timesteps, 784 // timesteps)`` and runs one recurrent body. Layers keep their
+cuDNN-eligible defaults (tanh/sigmoid, ``recurrent_dropout=0``, ``unroll=False``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import keras
+from keras import layers
+
+from .errors import InvalidArgumentError, WeightsError
+from .pretrained import resolve_weights
+from .registry import IMAGE_PIXELS, get_model_spec, valid_timesteps
+
+Body = Callable[[keras.KerasTensor, Sequence[int]], keras.KerasTensor]
+
+
+def _lstm_body(x, units):
+    return layers.LSTM(units[0], name="lstm")(x)
+
+
+def _gru_body(x, units):
+    return layers.GRU(units[0], name="gru")(x)
+
+
+def _bilstm_body(x, units):
+    return layers.Bidirectional(layers.LSTM(units[0]), name="bilstm")(x)
+
+
+def _stacked_lstm_body(x, units):
+    for i, width in enumerate(units):
+        last = i == len(units) - 1
+        x = layers.LSTM(width, return_sequences=not last, name=f"lstm_{i + 1}")(x)
+    return x
+
+
+def _simple_rnn_body(x, units):
+    return layers.SimpleRNN(units[0], name="simple_rnn")(x)
+
+
+def build_model(
+    family: str,
+    body: Body,
+    *,
+    weights=None,
+    timesteps: int = 28,
+    units: int | Sequence[int] = 128,
+    include_top: bool = True,
+    classes: int = 10,
+    classifier_activation: str | None = "softmax",
+    dropout: float = 0.0,
+    name: str | None = None,
+    multi_layer: bool = False,
+) -> keras.Model:
+    """Build a registered family around `body`; the factories below are thin calls of this.
+
+    `multi_layer` families take one width per layer in `units`; the others take one integer.
+
+    Example:
+        >>> model = build_model("lstm", _lstm_body, units=16)  # doctest: +SKIP
+        >>> model.output_shape  # doctest: +SKIP
+        (None, 10)
+    """
+    spec = get_model_spec(family)
+    units = _check_units(family, units, multi_layer)
+    classes = _check_positive_int("classes", classes)
+    if type(timesteps) is not int or timesteps not in valid_timesteps():
+        raise InvalidArgumentError(
+            f"timesteps={timesteps!r} does not divide the 784 pixels of a 28x28 image; "
+            f"valid values: {valid_timesteps()}"
+        )
+    activation = _check_activation(classifier_activation)
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+        raise InvalidArgumentError(f"dropout must be a number in [0, 1), got {dropout!r}")
+    config = {"timesteps": timesteps, "units": list(units) if multi_layer else units[0]}
+    if include_top:
+        config["classes"] = classes
+    weights_path = resolve_weights(spec, weights, config)
+    if weights_path is not None and not include_top and str(weights) in spec.pretrained_tags:
+        # A headless pretrained model is built with the recorded head, which is then dropped.
+        classes = spec.weights_for(str(weights)).config.get("classes", classes)
+
+    inputs = keras.Input(shape=(28, 28), name="image")
+    x = layers.Rescaling(1.0 / 255, name="rescale")(inputs)
+    x = layers.Reshape((timesteps, IMAGE_PIXELS // timesteps), name="timesteps")(x)
+    features = body(x, units)
+    x = layers.Dropout(dropout, name="dropout")(features) if dropout else features
+    outputs = layers.Dense(classes, activation=activation, name="predictions")(x)
+    model = keras.Model(inputs, outputs, name=name or family)
+    if weights_path is not None:
+        try:
+            model.load_weights(weights_path)
+        except Exception as err:
+            raise WeightsError(
+                f"could not load {weights_path} into {family}(timesteps={timesteps}, "
+                f"units={config['units']}, classes={classes}): {err}"
+            ) from err
+    if not include_top:
+        model = keras.Model(inputs, features, name=name or family)
+    return model
+
+
+def _check_positive_int(what: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidArgumentError(f"{what} must be a positive integer, got {value!r}")
+    return value
+
+
+def _check_units(family: str, units, multi_layer: bool) -> tuple[int, ...]:
+    if multi_layer:
+        if isinstance(units, int) or not isinstance(units, Sequence) or len(units) == 0:
+            raise InvalidArgumentError(
+                f"{family} takes one width per layer, e.g. units=(128, 128); got {units!r}"
+            )
+        return tuple(_check_positive_int("each entry of units", u) for u in units)
+    return (_check_positive_int("units", units),)
+
+
+def _check_activation(activation):
+    if activation is None:
+        return None
+    try:
+        keras.activations.get(activation)
+    except (ValueError, TypeError):
+        raise InvalidArgumentError(
+            f"classifier_activation={activation!r} is not a Keras activation; use 'softmax' "
+            "for probabilities or None for logits"
+        ) from None
+    return activation
+
+
+def lstm(weights=None, timesteps=28, units=128, include_top=True, classes=10,
+         classifier_activation="softmax", dropout=0.0, name=None) -> keras.Model:
+    """A single-layer LSTM classifier of MNIST digits read as `timesteps` rows.
+
+    Args:
+        weights: None (random), ``"mnist"`` (shipped, sha256-verified) or a ``.weights.h5`` path.
+        timesteps: any divisor of 784; each step sees ``784 // timesteps`` pixels.
+        units: width of the LSTM.
+        include_top: False returns the last hidden state ``(batch, units)`` instead of classes.
+        classes: number of output classes.
+        classifier_activation: ``"softmax"`` or None for logits.
+        dropout: dropout rate before the classifier (training only).
+        name: model name (default: the family name).
+
+    Example:
+        >>> import numpy as np
+        >>> model = lstm(weights="mnist")
+        >>> model.predict(np.zeros((1, 28, 28), "uint8"), verbose=0).shape
+        (1, 10)
+    """
+    return build_model("lstm", _lstm_body, **_args(locals()))
+
+
+def gru(weights=None, timesteps=28, units=128, include_top=True, classes=10,
+        classifier_activation="softmax", dropout=0.0, name=None) -> keras.Model:
+    """A single-layer GRU classifier; arguments as in `lstm`.
+
+    Example:
+        >>> gru(units=32, timesteps=14).input_shape
+        (None, 28, 28)
+    """
+    return build_model("gru", _gru_body, **_args(locals()))
+
+
+def bilstm(weights=None, timesteps=28, units=128, include_top=True, classes=10,
+           classifier_activation="softmax", dropout=0.0, name=None) -> keras.Model:
+    """A bidirectional LSTM classifier; `units` per direction, features are ``2 * units`` wide.
+
+    Example:
+        >>> bilstm(units=16, include_top=False).output_shape
+        (None, 32)
+    """
+    return build_model("bilstm", _bilstm_body, **_args(locals()))
+
+
+def stacked_lstm(weights=None, timesteps=28, units=(128, 128), include_top=True, classes=10,
+                 classifier_activation="softmax", dropout=0.0, name=None) -> keras.Model:
+    """Stacked LSTM layers, one width per layer in `units`; other arguments as in `lstm`.
+
+    Example:
+        >>> len(stacked_lstm(units=(32, 16, 8)).layers)
+        7
+    """
+    return build_model("stacked_lstm", _stacked_lstm_body, multi_layer=True, **_args(locals()))
+
+
+def simple_rnn(weights=None, timesteps=28, units=128, include_top=True, classes=10,
+               classifier_activation="softmax", dropout=0.0, name=None) -> keras.Model:
+    """A plain SimpleRNN classifier; train it with its recipe's gradient clipping.
+
+    Example:
+        >>> from seqmnist_zoo import compile_model
+        >>> model = compile_model(simple_rnn(units=32))
+        >>> float(model.optimizer.clipnorm)
+        1.0
+    """
+    return build_model("simple_rnn", _simple_rnn_body, **_args(locals()))
+
+
+def _args(local_vars: dict) -> dict:
+    return {k: v for k, v in local_vars.items() if k != "self"}

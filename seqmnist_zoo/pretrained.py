@@ -1,0 +1,101 @@
+"""Resolving the `weights=` argument: tags to verified files, paths to checked files (no keras)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from .errors import InvalidArgumentError, WeightsError, WeightsIntegrityError
+from .registry import ModelSpec, WeightsSpec
+
+
+def sha256_of(path) -> str:
+    """The hex sha256 of a file, read in chunks.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> f = pathlib.Path(tempfile.mkdtemp()) / "x"; _ = f.write_bytes(b"abc")
+        >>> sha256_of(f)[:12]
+        'ba7816bf8f01'
+    """
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verified_file(record: WeightsSpec, path=None) -> Path:
+    """The record's file (or `path`, a copy of it), after its sha256 matched the record.
+
+    Raises `WeightsIntegrityError` naming the file and both hashes on a mismatch.
+
+    Example:
+        >>> verified_file(get_model_spec("lstm").weights_for("mnist")).name  # doctest: +SKIP
+        'lstm_mnist.weights.h5'
+    """
+    path = Path(str(path if path is not None else record.path()))
+    if not path.is_file():
+        raise WeightsError(
+            f"pretrained weights file {path} is missing from the installation; reinstall seqmnist-zoo"
+        )
+    actual = sha256_of(path)
+    if actual != record.sha256:
+        raise WeightsIntegrityError(path, expected=record.sha256, actual=actual)
+    return path
+
+
+def resolve_weights(spec: ModelSpec, weights, config: dict[str, Any]) -> Path | None:
+    """Turn a factory's `weights` argument into a file to load, or None for random init.
+
+    `weights` is None, a tag of `spec` (e.g. ``"mnist"``) or a path to a ``.weights.h5`` file.
+    A tag is refused when `config` (timesteps, units, classes) differs from the recorded one.
+
+    Example:
+        >>> resolve_weights(get_model_spec("lstm"), None, {}) is None
+        True
+    """
+    if weights is None:
+        return None
+    if not isinstance(weights, (str, Path)):
+        raise InvalidArgumentError(
+            f"weights must be None, a tag ({_tags(spec)}) or a path to a .weights.h5 file; "
+            f"got {type(weights).__name__}"
+        )
+    if str(weights) in spec.pretrained_tags:
+        record = spec.weights_for(str(weights))
+        _check_compatible(spec.name, record, config)
+        return verified_file(record)
+    path = Path(weights).expanduser()
+    if path.is_file():
+        if not path.name.endswith(".weights.h5"):
+            raise InvalidArgumentError(
+                f"weights file {path} must be a Keras '.weights.h5' file (saved with "
+                "model.save_weights); for a whole '.keras' model use keras.saving.load_model"
+            )
+        return path
+    if path.suffix or path.parent != Path("."):
+        raise WeightsError(f"weights file {path} does not exist")
+    raise InvalidArgumentError(
+        f"weights={weights!r} is neither a pretrained tag of {spec.name!r} ({_tags(spec)}) "
+        "nor an existing .weights.h5 file; use None for random initialisation"
+    )
+
+
+def _tags(spec: ModelSpec) -> str:
+    return ", ".join(repr(t) for t in spec.pretrained_tags) or "none shipped"
+
+
+def _check_compatible(name: str, record: WeightsSpec, config: dict[str, Any]) -> None:
+    for key, recorded in record.config.items():
+        if key not in config:
+            continue
+        asked = list(config[key]) if isinstance(config[key], (list, tuple)) else config[key]
+        recorded = list(recorded) if isinstance(recorded, (list, tuple)) else recorded
+        if asked != recorded:
+            raise InvalidArgumentError(
+                f"{name}(weights={record.tag!r}) was trained with {key}={recorded!r}, "
+                f"so it cannot be used with {key}={asked!r}; pass {key}={recorded!r} "
+                "or weights=None"
+            )

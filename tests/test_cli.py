@@ -1,0 +1,63 @@
+"""The CLI face: list, info, --version, and one-line errors with the right exit codes."""
+
+import json
+import subprocess
+
+import pytest
+from conftest import PYTHON
+
+import seqmnist_zoo
+from seqmnist_zoo import list_models, model_info
+
+
+def test_version(run_cli):
+    code, out, _ = run_cli("--version")
+    assert code == 0 and seqmnist_zoo.__version__ in out
+
+
+def test_list_table_and_json(run_cli):
+    code, out, _ = run_cli("list")
+    assert code == 0
+    rows = out.strip().splitlines()[1:]
+    assert [r.split()[0] for r in rows] == list_models()
+    code, out, _ = run_cli("list", "*lstm", "--json")
+    data = json.loads(out)
+    assert [d["name"] for d in data] == ["bilstm", "lstm", "stacked_lstm"]
+    assert data[1]["num_params"] == model_info("lstm")["num_params"]
+
+
+def test_list_pretrained_only(run_cli):
+    code, out, _ = run_cli("list", "--pretrained", "--json")
+    assert [d["name"] for d in json.loads(out)] == list_models(pretrained=True)
+    assert all(d["weights"] == ["mnist"] for d in json.loads(out))
+
+
+def test_info_text_and_json(run_cli):
+    code, out, _ = run_cli("info", "simple_rnn")
+    assert code == 0 and "'clipnorm': 1.0" in out and "parameters at defaults" in out
+    code, out, _ = run_cli("info", "stacked_lstm", "--json")
+    assert json.loads(out) == json.loads(json.dumps(model_info("stacked_lstm")))
+
+
+@pytest.mark.parametrize("args,code,message", [
+    (["info", "lstn"], 2, "unknown model 'lstn'; known models: bilstm, gru"),
+    (["list", "nothing*"], 2, "no model matches 'nothing*'"),
+    (["list", "--bogus"], 2, "No such option"),
+    (["frobnicate"], 2, "No such command"),
+    (["info"], 2, "Missing argument"),
+    (["train", "lstm", "--epochs", "0"], 2, "0 is not in the range x>=1"),
+    (["train", "lstm", "--units", "a,b"], 2, "is not an integer or a comma list"),
+    (["evaluate", "nope"], 2, "unknown model 'nope'"),
+])
+def test_user_mistakes_print_one_line(run_cli, args, code, message):
+    got, out, err = run_cli(*args)
+    assert got == code
+    assert err.count("\n") == 1 and err.startswith("seqmnist-zoo: error: ")
+    assert message in err and "Traceback" not in err + out
+
+
+def test_installed_console_script_has_no_traceback(python_env):
+    result = subprocess.run([PYTHON, "-m", "seqmnist_zoo", "info", "nope"], env=python_env,
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.startswith("seqmnist-zoo: error: unknown model") and not result.stdout

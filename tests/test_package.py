@@ -1,0 +1,41 @@
+"""The package stays cheap to import: no keras or TensorFlow until a model is built."""
+
+import json
+import subprocess
+
+import pytest
+from conftest import PYTHON
+
+HEAVY = ("keras", "tensorflow", "jax", "torch")
+
+
+def _loaded_modules(code: str, env) -> set:
+    script = f"{code}\nimport sys, json; print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([PYTHON, "-c", script], env=env, capture_output=True, text=True, check=True)
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def test_import_list_and_info_load_no_framework(python_env):
+    loaded = _loaded_modules(
+        "import seqmnist_zoo as z; z.list_models(); z.model_info('bilstm'); z.__version__",
+        python_env)
+    assert "seqmnist_zoo.registry" in loaded
+    assert not [m for m in HEAVY if m in loaded]
+
+
+def test_cli_help_list_info_load_no_framework(python_env):
+    code = ("from seqmnist_zoo.cli import main\n"
+            "for args in (['--help'], ['list'], ['info', 'lstm'], ['list', '--json']):\n"
+            "    try: main(args)\n"
+            "    except SystemExit as e: assert e.code == 0, (args, e.code)")
+    loaded = _loaded_modules(code, python_env)
+    assert not [m for m in HEAVY if m in loaded]
+
+
+def test_public_names_resolve_and_unknown_is_attribute_error():
+    import seqmnist_zoo
+
+    for name in seqmnist_zoo.__all__:
+        assert getattr(seqmnist_zoo, name) is not None
+    with pytest.raises(AttributeError, match="no_such_thing"):
+        _ = seqmnist_zoo.no_such_thing
