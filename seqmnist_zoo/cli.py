@@ -167,6 +167,7 @@ def _load(name: str, weights: str, timesteps, units):
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def predict(name, images, weights, top_k, invert, as_json):
     """Classify IMAGES (PNG, JPEG or .npy, any size) with NAME; bad files are reported, not fatal."""
+    get_model_spec(name)
     from .images import read_digits
 
     loaded, failures = [], 0
