@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import click
@@ -85,21 +86,24 @@ def info(name, as_json):
 @click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True))
 @click.option("--timesteps", type=int, help="Rows per image; any divisor of 784.")
 @click.option("--units", help="Hidden units; a comma list for stacked_lstm (e.g. 128,64).")
+@click.option("--clipnorm", type=click.FloatRange(min=0, min_open=True), help="Gradient-norm clip.")
+@click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), help="Dropout before the head.")
 @click.option("--seed", type=int, help="Override the recipe's seed.")
 @click.option("--train-samples", type=click.IntRange(min=10), help="Fit on only N images (quick runs).")
 @click.option("--logdir", type=click.Path(file_okay=False), help="TensorBoard log folder.")
 @click.option("--output", type=click.Path(dir_okay=False),
               help="Best checkpoint path (default runs/NAME/NAME.weights.h5).")
 @click.option("--data", type=click.Path(), help="MNIST .npz or folder (default $SEQMNIST_ZOO_DATA).")
-def train(name, epochs, batch_size, learning_rate, timesteps, units, seed, train_samples, logdir,
-          output, data):
+def train(name, epochs, batch_size, learning_rate, timesteps, units, clipnorm, dropout, seed,
+          train_samples, logdir, output, data):
     """Train NAME with its shipped recipe (options override it); keeps the best epoch."""
     get_model_spec(name)  # an unknown name fails before TensorFlow loads
     from .training import train as run_training
 
     result = run_training(
         name, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-        timesteps=timesteps, units=_units(units), seed=seed, train_samples=train_samples,
+        timesteps=timesteps, units=_units(units), clipnorm=clipnorm, dropout=dropout, seed=seed,
+        train_samples=train_samples,
         logdir=logdir, output=output, data=data)
     record = result.record
     if record["best_epoch"] is None:
@@ -197,6 +201,64 @@ def predict(name, images, weights, top_k, invert, as_json):
                 f"{t['digit']} ({t['probability']:.1%})" for t in result["top"]))
     if failures:
         sys.exit(1)
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--tuner", "tuner_kind", type=click.Choice(["random", "hyperband", "bayesian", "grid"]),
+              help="Search algorithm (default: the space file's, else random).")
+@click.option("--max-trials", type=click.IntRange(min=1), help="Trials in all (default 10).")
+@click.option("--epochs", type=click.IntRange(min=1), help="Epochs per trial (default 3).")
+@click.option("--executions-per-trial", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--train-samples", type=click.IntRange(min=10), help="Search on only N images.")
+@click.option("--batch-size", type=click.IntRange(min=1), help="Default: the family's recipe.")
+@click.option("--space", type=click.Path(dir_okay=False), help="A JSON search space (see tuning/).")
+@click.option("--directory", default="tuning_runs", show_default=True, type=click.Path(file_okay=False))
+@click.option("--project-name", help="Default: NAME. Re-running the same project resumes it.")
+@click.option("--overwrite", is_flag=True, help="Discard the project's trials and start afresh.")
+@click.option("--logdir", type=click.Path(file_okay=False), help="TensorBoard logs with HParams.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--distribution", type=click.Choice(["none", "mirrored"]), default="none",
+              show_default=True, help="mirrored: tf.distribute.MirroredStrategy over local GPUs.")
+@click.option("--tuner-id", help="Distributed search: 'chief', or a worker id such as tuner0.")
+@click.option("--oracle-ip", help="Distributed search: the chief's address.")
+@click.option("--oracle-port", type=click.IntRange(1, 65535), help="Distributed search: its port.")
+def tune(name, tuner_kind, max_trials, epochs, executions_per_trial, train_samples, batch_size,
+         space, directory, project_name, overwrite, logdir, seed, distribution, tuner_id,
+         oracle_ip, oracle_port):
+    """Search NAME's units, learning rate and timesteps with KerasTuner (resumable)."""
+    get_model_spec(name)
+    distributed = [tuner_id, oracle_ip, oracle_port]
+    if any(v is not None for v in distributed) and None in distributed:
+        raise click.UsageError("a distributed search needs --tuner-id, --oracle-ip and --oracle-port")
+    if tuner_id is not None:
+        os.environ.update(KERASTUNER_TUNER_ID=tuner_id, KERASTUNER_ORACLE_IP=oracle_ip,
+                          KERASTUNER_ORACLE_PORT=str(oracle_port))
+    from .tuning import load_space
+    from .tuning import tune as run_search
+
+    settings = load_space(space) if space else {"hyperparameters": None}
+    result = run_search(
+        name, tuner=tuner_kind or settings.get("tuner", "random"),
+        max_trials=max_trials or settings.get("max_trials", 10),
+        epochs=epochs or settings.get("epochs", 3), executions_per_trial=executions_per_trial,
+        train_samples=train_samples or settings.get("train_samples"),
+        batch_size=batch_size or settings.get("batch_size"), space=settings["hyperparameters"],
+        directory=directory, project_name=project_name, overwrite=overwrite, logdir=logdir,
+        seed=seed, distribution=distribution)
+    if result.summary is None:
+        click.echo(f"worker {tuner_id} finished; the chief reports the results")
+        return
+    click.echo(f"\nbest hyperparameters: {json.dumps(result.best_hyperparameters)}")
+    click.echo(f"{'trial':<7}{'status':<11}{'val acc':>9}  hyperparameters")
+    for trial in result.trials:
+        score = f"{trial['score']:.4f}" if trial["score"] is not None else "-"
+        click.echo(f"{trial['trial_id']:<7}{trial['status']:<11}{score:>9}  "
+                   f"{json.dumps(trial['hyperparameters'])}")
+    if result.best_model:
+        click.echo(f"best model: {result.best_model}")
+    click.echo(f"all trials: {result.summary}")
+    click.echo(f"retrain into weights: {json.loads(result.summary.read_text())['retrain']}")
 
 
 def main(argv=None) -> None:

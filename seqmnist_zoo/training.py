@@ -136,8 +136,9 @@ class TrainResult:
 
 def train(name: str, *, epochs: int | None = None, batch_size: int | None = None,
           learning_rate: float | None = None, timesteps: int | None = None, units=None,
-          seed: int | None = None, train_samples: int | None = None, logdir=None,
-          output=None, data=None, verbose="auto", callbacks=()) -> TrainResult:
+          clipnorm: float | None = None, dropout: float | None = None, seed: int | None = None,
+          train_samples: int | None = None, logdir=None, output=None, data=None, verbose="auto",
+          callbacks=()) -> TrainResult:
     """Train a zoo model with its family's recipe (any argument given overrides it).
 
     The recipe's validation split is carved from the training set and selects the best epoch,
@@ -152,7 +153,8 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
         'gru.weights.h5'
     """
     spec = get_model_spec(name)
-    overrides = dict(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed)
+    overrides = dict(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+                     clipnorm=clipnorm, dropout=dropout, seed=seed)
     recipe = replace(spec.recipe, **{k: v for k, v in overrides.items() if v is not None})
     _check_recipe(recipe, train_samples)
     config = {**spec.defaults}

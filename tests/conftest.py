@@ -69,3 +69,16 @@ def python_env():
 
 
 PYTHON = sys.executable
+
+
+def read_event_tags(folder) -> dict[str, set[str]]:
+    """Every summary tag under `folder` (recursively), mapped to the plugins that wrote it,
+    read with tensorboard's own event-file loader."""
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+
+    tags: dict[str, set[str]] = {}
+    for path in Path(folder).rglob("events.out.tfevents.*"):
+        for event in EventFileLoader(str(path)).Load():
+            for value in event.summary.value:
+                tags.setdefault(value.tag, set()).add(value.metadata.plugin_data.plugin_name)
+    return tags

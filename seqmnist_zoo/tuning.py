@@ -1,0 +1,365 @@
+"""KerasTuner searches over a family's units, learning rate and timestep reshape.
+
+A search space is plain data (a dict, or a JSON file under ``tuning/``): each hyperparameter
+names a KerasTuner type (``int``, ``float``, ``choice``, ``boolean``, ``fixed``) and its
+arguments. Searches resume when re-run, refuse a second concurrent run on the same project, and
+scale out through KerasTuner's chief/worker mode.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import functools
+import json
+import os
+import warnings
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import keras
+import keras_tuner as kt
+
+from .errors import InvalidArgumentError, SeqMnistZooError
+from .registry import get_model_spec, valid_timesteps
+from .training import compile_model, environment, split_validation
+
+TUNERS = ("random", "hyperband", "bayesian", "grid")
+HP_TYPES = {"int": "Int", "float": "Float", "choice": "Choice", "boolean": "Boolean",
+            "fixed": "Fixed"}
+KNOWN_HYPERPARAMETERS = {"units", "learning_rate", "timesteps", "layers", "clipnorm", "dropout"}
+
+
+def default_space(name: str) -> dict[str, Any]:
+    """The search space `tune` uses when none is given, adapted to the family.
+
+    Example:
+        >>> sorted(default_space("stacked_lstm"))
+        ['layers', 'learning_rate', 'timesteps', 'units']
+    """
+    family = get_model_spec(name).family
+    space = {
+        "units": {"type": "int", "min_value": 32, "max_value": 256, "step": 32},
+        "learning_rate": {"type": "float", "min_value": 1e-4, "max_value": 1e-2, "sampling": "log"},
+        "timesteps": {"type": "choice", "values": [7, 14, 16, 28, 49, 56, 112]},
+    }
+    if family == "stacked_lstm":
+        space["layers"] = {"type": "int", "min_value": 2, "max_value": 3}
+    if family == "simple_rnn":
+        space["clipnorm"] = {"type": "float", "min_value": 0.25, "max_value": 4.0, "sampling": "log"}
+    return space
+
+
+def load_space(path) -> dict[str, Any]:
+    """Read a search-space file: ``{"hyperparameters": {...}}`` plus optional defaults.
+
+    Example:
+        >>> load_space("tuning/timesteps_study.json")["hyperparameters"]["timesteps"]["type"]
+        'choice'
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise InvalidArgumentError(f"cannot read search space {path}: {err}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("hyperparameters"), dict):
+        raise InvalidArgumentError(
+            f"search space {path} must be a JSON object with a 'hyperparameters' object")
+    check_space(data["hyperparameters"], source=str(path))
+    return data
+
+
+def check_space(space: dict[str, Any], source: str = "search space") -> None:
+    """Refuse unknown names, unknown types and timesteps that do not divide 784.
+
+    Example:
+        >>> check_space({"timesteps": {"type": "choice", "values": [27]}})
+        Traceback (most recent call last):
+        ...
+        seqmnist_zoo.errors.InvalidArgumentError: search space: timesteps 27 do not divide 784
+    """
+    for name, entry in space.items():
+        if name not in KNOWN_HYPERPARAMETERS:
+            raise InvalidArgumentError(
+                f"{source}: unknown hyperparameter {name!r}; known: "
+                f"{', '.join(sorted(KNOWN_HYPERPARAMETERS))}")
+        if not isinstance(entry, dict) or entry.get("type") not in HP_TYPES:
+            raise InvalidArgumentError(
+                f"{source}: {name} needs a 'type' among {', '.join(HP_TYPES)}")
+    steps = space.get("timesteps", {})
+    candidates = steps.get("values", [steps.get("value")] if "value" in steps else [])
+    bad = [t for t in candidates if t not in valid_timesteps()]
+    if bad:
+        raise InvalidArgumentError(f"{source}: timesteps {', '.join(map(str, bad))} do not divide 784")
+
+
+def _declare(hp: kt.HyperParameters, name: str, entry: dict[str, Any]):
+    args = {k: v for k, v in entry.items() if k != "type"}
+    return getattr(hp, HP_TYPES[entry["type"]])(name, **args)
+
+
+class ZooHyperModel(kt.HyperModel):
+    """A zoo family as a KerasTuner HyperModel; every hyperparameter is declared in `build`.
+
+    Example:
+        >>> hypermodel = ZooHyperModel("gru", default_space("gru"))
+        >>> hypermodel.build(kt.HyperParameters()).name
+        'gru'
+    """
+
+    def __init__(self, model_name: str, space: dict[str, Any]):
+        super().__init__(name=model_name, tunable=True)
+        check_space(space)
+        self.model_name, self.space = model_name, space
+        self.spec = get_model_spec(model_name)
+
+    def build(self, hp: kt.HyperParameters) -> keras.Model:
+        values = {name: _declare(hp, name, entry) for name, entry in self.space.items()}
+        config = dict(self.spec.defaults)
+        config.update({k: values[k] for k in ("timesteps", "units", "dropout") if k in values})
+        if self.spec.family == "stacked_lstm":
+            width = config["units"] if isinstance(config["units"], int) else config["units"][0]
+            config["units"] = (width,) * values.get("layers", len(self.spec.defaults["units"]))
+        model = self.spec.load_builder()(**config)
+        recipe = replace(self.spec.recipe, schedule="constant",
+                         learning_rate=values.get("learning_rate", self.spec.recipe.learning_rate),
+                         clipnorm=values.get("clipnorm", self.spec.recipe.clipnorm))
+        return compile_model(model, recipe)
+
+
+class ResumableGridSearchOracle(kt.oracles.GridSearchOracle):
+    """KerasTuner's grid oracle, able to resume.
+
+    KerasTuner 1.4.8 does not save the grid's ordering of trials, so a reloaded grid search
+    fails on its first new trial (keras-tuner issue #1055). Rebuild it from the reloaded trials.
+
+    Example:
+        >>> ResumableGridSearchOracle(objective="val_accuracy", max_trials=2).max_trials
+        2
+    """
+
+    def reload(self):
+        super().reload()
+        by_values = functools.cmp_to_key(
+            lambda a, b: self._compare(a.hyperparameters.values, b.hyperparameters.values))
+        ordered = sorted((self.trials[i] for i in self.start_order), key=by_values)
+        for trial in ordered:
+            self._ordered_ids.insert(trial.trial_id)
+        self._populate_next = [trial.trial_id for trial in ordered]
+
+
+def make_tuner(hypermodel: ZooHyperModel, kind: str = "random", *, max_trials: int = 10,
+               epochs: int = 3, executions_per_trial: int = 1, directory="tuning_runs",
+               project_name: str | None = None, overwrite: bool = False, seed: int = 0,
+               distribution_strategy=None) -> kt.Tuner:
+    """A KerasTuner tuner of `kind` maximising validation accuracy.
+
+    Hyperband sizes its own brackets from `epochs` (its ``max_epochs``) instead of `max_trials`.
+
+    Example:
+        >>> tuner = make_tuner(ZooHyperModel("gru", default_space("gru")), "grid",
+        ...                    directory=tempfile.mkdtemp())  # doctest: +SKIP
+    """
+    if kind not in TUNERS:
+        raise InvalidArgumentError(f"tuner {kind!r} is not one of {', '.join(TUNERS)}")
+    common = dict(objective="val_accuracy", executions_per_trial=executions_per_trial,
+                  directory=str(directory), project_name=project_name or hypermodel.model_name,
+                  overwrite=overwrite, seed=seed, distribution_strategy=distribution_strategy)
+    if kind == "hyperband":
+        return kt.Hyperband(hypermodel, max_epochs=epochs, factor=3, **common)
+    if kind == "grid":
+        oracle = ResumableGridSearchOracle(objective=common.pop("objective"),
+                                           max_trials=max_trials, seed=common.pop("seed"))
+        return kt.Tuner(oracle=oracle, hypermodel=hypermodel, **common)
+    tuner_class = {"random": kt.RandomSearch, "bayesian": kt.BayesianOptimization}[kind]
+    return tuner_class(hypermodel, max_trials=max_trials, **common)
+
+
+class ProjectLock:
+    """An exclusive lock on a search project, so two searches cannot write one oracle.
+
+    Example:
+        >>> with ProjectLock(tempfile.mkdtemp(), "demo"):  # doctest: +SKIP
+        ...     pass
+    """
+
+    def __init__(self, directory, project_name: str):
+        tuner_id = os.environ.get("KERASTUNER_TUNER_ID", "solo")
+        self.path = Path(directory) / f".{project_name}.{tuner_id}.lock"
+        self.handle = None
+
+    def __enter__(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle = open(self.path, "w")
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.handle.close()
+            raise SeqMnistZooError(
+                f"another search is already running on {self.path.parent}/"
+                f"{self.path.name[1:].rsplit('.', 2)[0]}; wait for it, or use another "
+                "--directory or --project-name") from None
+        return self
+
+    def __exit__(self, *exc):
+        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        self.handle.close()
+
+
+class _MemoryLog(keras.callbacks.Callback):
+    """Records resident memory at the end of each trial's fit (memory must stay flat)."""
+
+    def __init__(self, sink: list):
+        super().__init__()
+        self.sink = sink
+
+    def __deepcopy__(self, memo):  # KerasTuner copies callbacks per trial; keep one sink
+        return self
+
+    def on_train_end(self, logs=None):
+        self.sink.append(resident_mb())
+
+
+def resident_mb() -> float:
+    """This process's resident memory in MiB (Linux), or 0.0 where it cannot be read.
+
+    Example:
+        >>> resident_mb() > 0
+        True
+    """
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+@dataclass
+class TuneResult:
+    """The outcome of a search: best hyperparameters, every trial, where the best model went.
+
+    Example:
+        >>> TuneResult(best_hyperparameters={}, trials=[], best_model=None, summary=None).trials
+        []
+    """
+
+    best_hyperparameters: dict[str, Any]
+    trials: list[dict[str, Any]]
+    best_model: Path | None
+    summary: Path | None
+
+
+def tune(name: str, *, tuner: str = "random", max_trials: int = 10, epochs: int = 3,
+         executions_per_trial: int = 1, train_samples: int | None = None, space=None,
+         directory="tuning_runs", project_name: str | None = None, overwrite: bool = False,
+         logdir=None, seed: int = 0, distribution: str | None = None, data=None,
+         batch_size: int | None = None, verbose="auto") -> TuneResult:
+    """Search NAME's hyperparameters on a validation split of the training set.
+
+    `space` is a dict or the path of a JSON space file (default: `default_space`). Re-running
+    the same call resumes the project in ``directory/project_name``; ``overwrite=True`` starts
+    afresh. The test set is never used. Writes ``best_model.keras`` and ``results.json`` into
+    the project folder (the chief's, in a distributed search).
+
+    Example:
+        >>> result = tune("gru", max_trials=2, epochs=1, train_samples=500)  # doctest: +SKIP
+        >>> sorted(result.best_hyperparameters)  # doctest: +SKIP
+        ['learning_rate', 'timesteps', 'units']
+    """
+    spec = get_model_spec(name)
+    if isinstance(space, (str, Path)):
+        space = load_space(space)["hyperparameters"]
+    hypermodel = ZooHyperModel(name, space or default_space(name))
+    project_name = project_name or name
+    strategy = _strategy(distribution)
+    from .data import load_mnist
+
+    recipe = replace(spec.recipe, seed=seed, batch_size=batch_size or spec.recipe.batch_size)
+    keras.utils.set_random_seed(seed)
+    (x, y), _ = data if isinstance(data, tuple) else load_mnist(data)
+    (x_fit, y_fit), (x_val, y_val) = split_validation(x, y, recipe, train_samples)
+    memory: list[float] = []
+    callbacks = [_MemoryLog(memory)]
+    if logdir is not None:
+        callbacks.append(keras.callbacks.TensorBoard(str(logdir)))
+    with ProjectLock(directory, project_name):
+        search = make_tuner(hypermodel, tuner, max_trials=max_trials, epochs=epochs,
+                            executions_per_trial=executions_per_trial, directory=directory,
+                            project_name=project_name, overwrite=overwrite, seed=seed,
+                            distribution_strategy=strategy)
+        search.search(x_fit, y_fit, epochs=epochs, batch_size=recipe.batch_size,
+                      validation_data=(x_val, y_val), callbacks=callbacks, verbose=verbose)
+        return _report(search, name, memory, len(x_fit), len(x_val))
+
+
+def _strategy(distribution: str | None):
+    if distribution in (None, "none"):
+        return None
+    if distribution != "mirrored":
+        raise InvalidArgumentError(f"distribution {distribution!r} is not 'mirrored' or none")
+    if keras.backend.backend() != "tensorflow":
+        raise InvalidArgumentError("--distribution mirrored needs the TensorFlow backend")
+    import tensorflow as tf
+
+    return tf.distribute.MirroredStrategy()
+
+
+def trials_table(oracle) -> list[dict[str, Any]]:
+    """Every trial of a tuner's oracle: id, status, score and hyperparameter values, best first.
+
+    Example:
+        >>> trials_table(tuner.oracle)[0]["status"]  # doctest: +SKIP
+        'COMPLETED'
+    """
+    rows = [{"trial_id": t.trial_id, "status": t.status, "score": t.score,
+             "hyperparameters": dict(t.hyperparameters.values)} for t in oracle.trials.values()]
+    return sorted(rows, key=lambda r: (r["score"] is None, -(r["score"] or 0), r["trial_id"]))
+
+
+def _report(search: kt.Tuner, name: str, memory: list[float], n_fit: int, n_val: int) -> TuneResult:
+    from keras_tuner.src.distribute import utils as dist_utils
+
+    if dist_utils.has_chief_oracle() and not dist_utils.is_chief_oracle():
+        return TuneResult({}, [], None, None)  # workers leave reporting to the chief
+    trials = trials_table(search.oracle)
+    completed = [t for t in trials if t["status"] == "COMPLETED"]
+    if not completed:
+        raise SeqMnistZooError("no trial completed; see the messages above for why")
+    best = completed[0]["hyperparameters"]
+    project = Path(search.project_dir)
+    best_model = None
+    if not dist_utils.has_chief_oracle():
+        best_model = project / "best_model.keras"
+        with warnings.catch_warnings():  # the checkpoint's optimizer slots are not needed
+            warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+            search.get_best_models(1)[0].save(best_model)
+    summary = project / "results.json"
+    summary.write_text(json.dumps({
+        "model": name, "objective": "val_accuracy", "best_hyperparameters": best,
+        "retrain": retrain_command(name, best), "trials": trials,
+        "fit_samples": n_fit, "validation_samples": n_val,
+        "resident_mb_after_each_trial": [round(m, 1) for m in memory],
+        "environment": environment(),
+    }, indent=2) + "\n", encoding="utf-8")
+    return TuneResult(best, trials, best_model, summary)
+
+
+def retrain_command(name: str, hyperparameters: dict[str, Any]) -> str:
+    """The `seqmnist-zoo train` command that turns a trial's values into weights.
+
+    Example:
+        >>> retrain_command("stacked_lstm", {"units": 64, "layers": 3, "learning_rate": 0.002})
+        'seqmnist-zoo train stacked_lstm --units 64,64,64 --learning-rate 0.002'
+    """
+    values = dict(hyperparameters)
+    units = values.pop("units", None)
+    layers = values.pop("layers", None)
+    if layers is None and get_model_spec(name).family == "stacked_lstm":
+        layers = len(get_model_spec(name).defaults["units"])
+    parts = [f"seqmnist-zoo train {name}"]
+    if units is not None:
+        parts.append(f"--units {','.join([str(units)] * layers) if layers else units}")
+    for key in ("timesteps", "learning_rate", "clipnorm", "dropout"):
+        if key in values:
+            parts.append(f"--{key.replace('_', '-')} {values[key]:g}")
+    return " ".join(parts)

@@ -1,0 +1,212 @@
+"""KerasTuner searches: spaces, results, resume after SIGKILL, locking, chief/worker, HParams."""
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+import keras
+import keras_tuner as kt
+import pytest
+from conftest import PYTHON, read_event_tags
+
+from seqmnist_zoo import InvalidArgumentError, SeqMnistZooError
+from seqmnist_zoo.tuning import (
+    ProjectLock,
+    ZooHyperModel,
+    check_space,
+    default_space,
+    load_space,
+    retrain_command,
+    tune,
+)
+
+TINY = {"units": {"type": "choice", "values": [8, 16]},
+        "learning_rate": {"type": "fixed", "value": 0.003},
+        "timesteps": {"type": "choice", "values": [28, 14]}}
+
+
+@pytest.fixture
+def tiny_space(tmp_path):
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps({"hyperparameters": TINY}))
+    return path
+
+
+@pytest.mark.parametrize("name,extra", [("lstm", set()), ("gru", set()), ("bilstm", set()),
+                                        ("stacked_lstm", {"layers"}),
+                                        ("simple_rnn", {"clipnorm"})])
+def test_every_hyperparameter_is_declared_in_build(name, extra):
+    hp = kt.HyperParameters()
+    model = ZooHyperModel(name, default_space(name)).build(hp)
+    assert set(hp.values) == {"units", "learning_rate", "timesteps"} | extra
+    assert model.get_layer("timesteps").output.shape[1] == hp.values["timesteps"]
+    assert float(model.optimizer.learning_rate) == pytest.approx(hp.values["learning_rate"])
+    if name == "simple_rnn":
+        assert float(model.optimizer.clipnorm) == pytest.approx(hp.values["clipnorm"])
+
+
+def test_stacked_lstm_layers_hyperparameter_sets_depth():
+    hp = kt.HyperParameters()
+    hp.Fixed("layers", 3)
+    hp.Fixed("units", 32)
+    model = ZooHyperModel("stacked_lstm", default_space("stacked_lstm")).build(hp)
+    assert sum(isinstance(layer, keras.layers.LSTM) for layer in model.layers) == 3
+
+
+def test_default_timesteps_are_divisors_and_study_files_are_valid():
+    assert set(default_space("lstm")["timesteps"]["values"]) == {7, 14, 16, 28, 49, 56, 112}
+    for path in sorted(__import__("pathlib").Path(__file__).parents[1].glob("tuning/*.json")):
+        assert load_space(path)["hyperparameters"]
+
+
+@pytest.mark.parametrize("space,message", [
+    ({"depth": {"type": "int", "min_value": 1, "max_value": 2}}, "unknown hyperparameter 'depth'"),
+    ({"units": {"type": "integer"}}, "needs a 'type' among int, float"),
+    ({"timesteps": {"type": "choice", "values": [28, 30]}}, "timesteps 30 do not divide 784"),
+])
+def test_bad_spaces_are_refused(space, message):
+    with pytest.raises(InvalidArgumentError, match=message):
+        check_space(space)
+
+
+def test_space_files_are_checked(tmp_path, run_cli):
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    code, _, err = run_cli("tune", "gru", "--space", broken)
+    assert code == 2 and "cannot read search space" in err and err.count("\n") == 1
+    shapeless = tmp_path / "list.json"
+    shapeless.write_text("[1, 2]")
+    code, _, err = run_cli("tune", "gru", "--space", shapeless)
+    assert code == 2 and "'hyperparameters' object" in err
+
+
+def test_retrain_command():
+    assert retrain_command("simple_rnn", {"units": 96, "clipnorm": 2.0, "timesteps": 14}) == \
+        "seqmnist-zoo train simple_rnn --units 96 --timesteps 14 --clipnorm 2"
+    assert retrain_command("stacked_lstm", {"units": 32}).endswith("--units 32,32")
+
+
+def test_search_end_to_end_with_tensorboard_hparams(tmp_path, tiny_space, run_cli, mnist_npz,
+                                                    monkeypatch):
+    monkeypatch.setenv("SEQMNIST_ZOO_DATA", str(mnist_npz))
+    code, out, err = run_cli("tune", "gru", "--tuner", "grid", "--max-trials", "3", "--epochs", "2",
+                             "--train-samples", "300", "--space", tiny_space, "--directory",
+                             tmp_path / "runs", "--logdir", tmp_path / "tb")
+    assert code == 0, err
+    assert "best hyperparameters:" in out and "retrain into weights: seqmnist-zoo train gru" in out
+    results = json.loads((tmp_path / "runs" / "gru" / "results.json").read_text())
+    assert len(results["trials"]) == 3
+    assert all(t["status"] == "COMPLETED" for t in results["trials"])
+    assert results["fit_samples"] == 300 and results["validation_samples"] == 60
+    best = keras.saving.load_model(tmp_path / "runs" / "gru" / "best_model.keras")
+    assert best.get_layer("timesteps").output.shape[1] == results["best_hyperparameters"]["timesteps"]
+    if keras.backend.backend() == "tensorflow":
+        tags = read_event_tags(tmp_path / "tb")
+        assert "_hparams_/session_start_info" in tags and "hparams" in tags["_hparams_/session_start_info"]
+        assert {"epoch_loss", "epoch_accuracy"} <= set(tags)
+        assert len(list((tmp_path / "tb").glob("*/execution0"))) == 3
+
+
+def test_search_never_touches_the_test_set(mnist, tmp_path):
+    (x, y), _ = mnist
+    result = tune("gru", tuner="random", max_trials=1, epochs=1, train_samples=200, space=TINY,
+                  directory=tmp_path, data=((x, y), (None, None)), verbose=0)
+    assert result.trials[0]["status"] == "COMPLETED"
+
+
+def test_memory_stays_flat_across_trials(mnist, tmp_path):
+    space = dict(TINY, units={"type": "int", "min_value": 8, "max_value": 64, "step": 8})
+    result = tune("gru", tuner="random", max_trials=8, epochs=1, train_samples=200, space=space,
+                  directory=tmp_path, data=mnist, verbose=0)
+    memory = json.loads(result.summary.read_text())["resident_mb_after_each_trial"]
+    assert len(memory) == 8
+    assert memory[-1] - memory[1] < 150, memory  # MiB; without clear_session it climbs per trial
+
+
+def test_second_search_on_the_same_project_is_refused(tmp_path, run_cli, tiny_space):
+    with ProjectLock(tmp_path, "gru"):
+        code, _, err = run_cli("tune", "gru", "--space", tiny_space, "--directory", tmp_path,
+                               "--train-samples", "100")
+    assert code == 1 and "another search is already running" in err
+    with ProjectLock(tmp_path, "gru"):  # released after the refusal
+        pass
+
+
+def _tune_cmd(tmp_path, space, *extra):
+    return [PYTHON, "-m", "seqmnist_zoo", "tune", "gru", "--space", str(space), "--directory",
+            str(tmp_path / "runs"), "--train-samples", "2000", "--epochs", "2", *extra]
+
+
+@pytest.mark.parametrize("tuner", ["grid", "random"])
+def test_resume_after_sigkill_mid_trial(tuner, tmp_path, mnist_npz, python_env):
+    space = tmp_path / "slow.json"
+    space.write_text(json.dumps({"hyperparameters": {
+        "units": {"type": "fixed", "value": 32}, "learning_rate": {"type": "fixed", "value": 0.003},
+        "timesteps": {"type": "choice", "values": [112, 56, 49]}}}))
+    env = dict(python_env, SEQMNIST_ZOO_DATA=str(mnist_npz))
+    cmd = _tune_cmd(tmp_path, space, "--tuner", tuner, "--max-trials", "3")
+    project = tmp_path / "runs" / "gru"
+    process = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 240
+    while not (project / "trial_1" / "trial.json").exists():
+        assert process.poll() is None and time.time() < deadline, "search ended before trial 1"
+        time.sleep(0.2)
+    time.sleep(1.5)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    first_trial = json.loads((project / "trial_0" / "trial.json").read_text())
+    assert first_trial["status"] == "COMPLETED"
+    assert json.loads((project / "trial_1" / "trial.json").read_text())["status"] == "RUNNING"
+
+    resumed = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=400)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    results = json.loads((project / "results.json").read_text())
+    assert sorted(t["trial_id"] for t in results["trials"]) == ["0", "1", "2"]
+    assert all(t["status"] == "COMPLETED" for t in results["trials"])
+    tried = sorted(t["hyperparameters"]["timesteps"] for t in results["trials"])
+    assert tried == [49, 56, 112]  # every combination once: nothing repeated, nothing skipped
+    kept = next(t for t in results["trials"] if t["trial_id"] == "0")
+    assert kept["score"] == first_trial["score"]  # the finished trial was not run again
+
+
+def test_chief_and_two_workers_on_localhost(tmp_path, tiny_space, mnist_npz, python_env):
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = dict(python_env, SEQMNIST_ZOO_DATA=str(mnist_npz))
+    base = [PYTHON, "-m", "seqmnist_zoo", "tune", "gru", "--space", str(tiny_space),
+            "--directory", str(tmp_path), "--train-samples", "300", "--epochs", "1",
+            "--max-trials", "4", "--oracle-ip", "127.0.0.1", "--oracle-port", str(port)]
+    chief = subprocess.Popen([*base, "--tuner-id", "chief"], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    time.sleep(2)
+    workers = [subprocess.Popen([*base, "--tuner-id", f"tuner{i}"], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for i in range(2)]
+    try:
+        outputs = [w.communicate(timeout=400) for w in workers]
+        chief_out, chief_err = chief.communicate(timeout=120)
+    finally:
+        for process in (chief, *workers):
+            process.kill()
+    assert chief.returncode == 0, chief_err[-2000:]
+    assert all(w.returncode == 0 for w in workers), [e[-1000:] for _, e in outputs]
+    results = json.loads((tmp_path / "gru" / "results.json").read_text())
+    assert len(results["trials"]) == 4 and all(t["status"] == "COMPLETED" for t in results["trials"])
+    assert "finished; the chief reports" in outputs[0][0]
+
+
+def test_distributed_options_come_together(run_cli):
+    code, _, err = run_cli("tune", "gru", "--tuner-id", "chief")
+    assert code == 2 and "needs --tuner-id, --oracle-ip and --oracle-port" in err
+
+
+def test_unknown_distribution_and_tuner_are_refused(run_cli):
+    code, _, err = run_cli("tune", "gru", "--tuner", "genetic")
+    assert code == 2 and "genetic" in err
+    with pytest.raises(SeqMnistZooError, match="unknown model"):
+        tune("nope")
