@@ -122,13 +122,15 @@ def train(name, epochs, batch_size, learning_rate, timesteps, units, clipnorm, d
 @click.option("--timesteps", type=int, help="For a weights file: the timesteps it was trained with.")
 @click.option("--units", help="For a weights file: its hidden units.")
 @click.option("--data", type=click.Path(), help="MNIST .npz or folder (default $SEQMNIST_ZOO_DATA).")
+@click.option("--logdir", type=click.Path(file_okay=False),
+              help="Also write the confusion matrix and mistakes as TensorBoard images.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def evaluate(name, weights, timesteps, units, data, as_json):
+def evaluate(name, weights, timesteps, units, data, logdir, as_json):
     """Accuracy, loss, per-class accuracy and confusion matrix of NAME on the MNIST test set."""
     model = _load(name, weights, timesteps, units)
     from .training import evaluate as run_evaluation
 
-    result = run_evaluation(model, data=data)
+    result = run_evaluation(model, weights=weights, data=data, logdir=logdir)
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return
@@ -140,6 +142,23 @@ def evaluate(name, weights, timesteps, units, data, as_json):
     click.echo("     " + "".join(f"{d:>6}" for d in range(10)))
     for digit, row in enumerate(result["confusion_matrix"]):
         click.echo(f"{digit:>5}" + "".join(f"{n:>6}" for n in row))
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--weights", default="mnist", show_default=True, help="A tag or a .weights.h5 file.")
+@click.option("--output", default="report", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for the PNG files and summary.md.")
+@click.option("--data", type=click.Path(), help="MNIST .npz or folder (default $SEQMNIST_ZOO_DATA).")
+def report(name, weights, output, data):
+    """Write NAME's confusion matrix, misclassified digits and per-class accuracy as PNG files."""
+    model = _load(name, weights, None, None)
+    from .training import evaluate as run_evaluation
+
+    result = run_evaluation(model, weights=weights, data=data, report_dir=output)
+    click.echo(f"{name} ({weights}): accuracy {result['accuracy']:.4%}; report in {output}/")
+    for file in sorted(os.listdir(output)):
+        click.echo(f"  {output}/{file}")
 
 
 def _load(name: str, weights: str, timesteps, units):

@@ -177,7 +177,8 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
     checkpoint = BestCheckpoint(output)
     all_callbacks = [checkpoint, *callbacks]
     if logdir is not None:
-        all_callbacks.append(keras.callbacks.TensorBoard(str(logdir)))
+        all_callbacks += [keras.callbacks.TensorBoard(str(logdir)),
+                          _hparams_callback(logdir, name, config, recipe)]
     if recipe.shift_pixels:
         fit_data = dict(x=ShiftedImages(x_fit, y_fit, recipe.batch_size, recipe.shift_pixels,
                                         seed=recipe.seed))
@@ -190,6 +191,9 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
     except KeyboardInterrupt:
         interrupted = True
         history = model.history.history if model.history else {}
+    if logdir is not None and checkpoint.best_epoch:
+        model.load_weights(output)
+        log_evaluation(logdir, model, x_val, y_val, split="validation")
     record = {
         "model": name,
         "config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in config.items()},
@@ -206,6 +210,14 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
     output.with_name(output.name.replace(".weights.h5", ".json")).write_text(
         json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return TrainResult(output=output, record=record, history=history, interrupted=interrupted)
+
+
+def _hparams_callback(logdir, name: str, config: dict, recipe: Recipe):
+    from tensorboard.plugins.hparams import api as hparams_api
+
+    values = {"model": name, **config, **recipe.to_dict()}
+    clean = {k: v if isinstance(v, (bool, int, float, str)) else str(v) for k, v in values.items()}
+    return hparams_api.KerasCallback(str(logdir), clean)
 
 
 def _check_recipe(recipe: Recipe, train_samples) -> None:
@@ -241,30 +253,81 @@ def split_validation(x, y, recipe: Recipe, train_samples: int | None = None):
     return (x[fit], y[fit]), (x[val], y[val])
 
 
-def evaluate(model, weights="mnist", data=None, batch_size: int = 1000) -> dict[str, Any]:
+def evaluate(model, weights="mnist", data=None, batch_size: int = 1000, logdir=None,
+             report_dir=None) -> dict[str, Any]:
     """Accuracy, loss, per-class accuracy and confusion matrix on the MNIST test set.
 
     `model` is a Keras model or a registered name (built with `weights`). `data` is a path for
-    `load_mnist` or a ``(x, y)`` pair of test images and labels.
+    `load_mnist` or a ``(x, y)`` pair of test images and labels. `logdir` also receives the
+    confusion matrix and misclassified digits as TensorBoard images; `report_dir` receives them
+    as PNG files with a markdown summary.
 
     Example:
         >>> evaluate("lstm")["accuracy"] > 0.99
         True
     """
     if isinstance(model, str):
+        name = model
         model = get_model_spec(model).load_builder()(weights=weights)
+    else:
+        name = model.name
     x, y = data if isinstance(data, tuple) and len(data) == 2 and np.ndim(data[1]) == 1 \
         else load_mnist(data)[1]
+    probabilities = predict_probabilities(model, x, batch_size)
+    result = summarize(probabilities, y)
+    if logdir is not None or report_dir is not None:
+        from . import reports
+
+        if logdir is not None:
+            reports.log_images(logdir, reports.figures_for(result, x, y, probabilities, "test"))
+        if report_dir is not None:
+            figures = reports.figures_for(result, x, y, probabilities, "test")
+            reports.write_report(report_dir, name, str(weights), result, figures)
+    return result
+
+
+def log_evaluation(logdir, model, x, y, split: str) -> dict[str, Any]:
+    """Evaluate on (x, y) and write the pictures as TensorBoard images into ``logdir/images``.
+
+    Example:
+        >>> log_evaluation("logs", model, x_val, y_val, "validation")  # doctest: +SKIP
+    """
+    from . import reports
+
+    probabilities = predict_probabilities(model, x)
+    result = summarize(probabilities, y)
+    reports.log_images(logdir, reports.figures_for(result, x, y, probabilities, split))
+    return result
+
+
+def predict_probabilities(model, x, batch_size: int = 1000) -> np.ndarray:
+    """Class probabilities as float64, with a softmax applied to models that emit logits.
+
+    Example:
+        >>> predict_probabilities(lstm(weights="mnist"), x_test[:2]).shape  # doctest: +SKIP
+        (2, 10)
+    """
     probs = np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype="float64")
     if _emits_logits(model):
         probs = np.exp(probs - probs.max(axis=1, keepdims=True))
         probs /= probs.sum(axis=1, keepdims=True)
-    predicted = probs.argmax(axis=1)
-    y = np.asarray(y, dtype="int64")
+    return probs
+
+
+def summarize(probabilities, labels) -> dict[str, Any]:
+    """Accuracy, cross-entropy loss, per-class accuracy and confusion matrix of predictions.
+
+    Example:
+        >>> summarize(np.eye(10), np.arange(10))["accuracy"]
+        1.0
+    """
+    probabilities = np.asarray(probabilities)
+    predicted = probabilities.argmax(axis=1)
+    y = np.asarray(labels, dtype="int64")
     confusion = np.zeros((NUM_CLASSES, NUM_CLASSES), dtype="int64")
     np.add.at(confusion, (y, predicted), 1)
     per_class = confusion.diagonal() / np.maximum(confusion.sum(axis=1), 1)
-    loss = -np.mean(np.log(np.clip(probs[np.arange(len(y)), y], 1e-7, 1.0)))
+    loss = -np.mean(np.log(np.clip(probabilities[np.arange(len(y)), y], 1e-7, 1.0)))
     return {
         "samples": int(len(y)),
         "accuracy": float((predicted == y).mean()),

@@ -22,7 +22,7 @@ import keras_tuner as kt
 
 from .errors import InvalidArgumentError, SeqMnistZooError
 from .registry import get_model_spec, valid_timesteps
-from .training import compile_model, environment, split_validation
+from .training import compile_model, environment, log_evaluation, split_validation
 
 TUNERS = ("random", "hyperband", "bayesian", "grid")
 HP_TYPES = {"int": "Int", "float": "Float", "choice": "Choice", "boolean": "Boolean",
@@ -289,7 +289,7 @@ def tune(name: str, *, tuner: str = "random", max_trials: int = 10, epochs: int 
                             distribution_strategy=strategy)
         search.search(x_fit, y_fit, epochs=epochs, batch_size=recipe.batch_size,
                       validation_data=(x_val, y_val), callbacks=callbacks, verbose=verbose)
-        return _report(search, name, memory, len(x_fit), len(x_val))
+        return _report(search, name, memory, len(x_fit), (x_val, y_val), logdir)
 
 
 def _strategy(distribution: str | None):
@@ -316,7 +316,8 @@ def trials_table(oracle) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (r["score"] is None, -(r["score"] or 0), r["trial_id"]))
 
 
-def _report(search: kt.Tuner, name: str, memory: list[float], n_fit: int, n_val: int) -> TuneResult:
+def _report(search: kt.Tuner, name: str, memory: list[float], n_fit: int, validation,
+            logdir) -> TuneResult:
     from keras_tuner.src.distribute import utils as dist_utils
 
     if dist_utils.has_chief_oracle() and not dist_utils.is_chief_oracle():
@@ -332,12 +333,15 @@ def _report(search: kt.Tuner, name: str, memory: list[float], n_fit: int, n_val:
         best_model = project / "best_model.keras"
         with warnings.catch_warnings():  # the checkpoint's optimizer slots are not needed
             warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-            search.get_best_models(1)[0].save(best_model)
+            model = search.get_best_models(1)[0]
+        model.save(best_model)
+        if logdir is not None:
+            log_evaluation(Path(logdir) / "best", model, *validation, split="validation")
     summary = project / "results.json"
     summary.write_text(json.dumps({
         "model": name, "objective": "val_accuracy", "best_hyperparameters": best,
         "retrain": retrain_command(name, best), "trials": trials,
-        "fit_samples": n_fit, "validation_samples": n_val,
+        "fit_samples": n_fit, "validation_samples": len(validation[1]),
         "resident_mb_after_each_trial": [round(m, 1) for m in memory],
         "environment": environment(),
     }, indent=2) + "\n", encoding="utf-8")

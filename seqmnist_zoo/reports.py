@@ -1,0 +1,174 @@
+"""Pictures of a model's mistakes: confusion matrix, misclassified digits, per-class accuracy.
+
+Each picture is a matplotlib figure, written as a PNG file (`write_report`) or as a TensorBoard
+image (`log_images`).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: no display is needed or wanted
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+DIGITS = list(range(10))
+
+
+def confusion_figure(confusion, title: str = "Confusion matrix"):
+    """A heat map of a 10x10 confusion matrix with the counts written in each cell.
+
+    Example:
+        >>> confusion_figure(np.eye(10, dtype=int) * 100).axes[0].get_xlabel()
+        'predicted digit'
+    """
+    confusion = np.asarray(confusion)
+    figure, axis = plt.subplots(figsize=(6.4, 5.6), dpi=100)
+    shown = np.log1p(confusion)  # mistakes are small next to the diagonal; log keeps them visible
+    axis.imshow(shown, cmap="Blues")
+    for (row, col), count in np.ndenumerate(confusion):
+        if count:
+            dark = shown[row, col] > shown.max() / 2
+            axis.text(col, row, str(count), ha="center", va="center", fontsize=7,
+                      color="white" if dark else "black")
+    axis.set(xticks=DIGITS, yticks=DIGITS, xlabel="predicted digit", ylabel="true digit",
+             title=title)
+    figure.tight_layout()
+    return figure
+
+
+def misclassified_figure(images, labels, predicted, probabilities, limit: int = 36,
+                         title: str = "Misclassified digits"):
+    """A grid of up to `limit` misclassified digits, most confident mistakes first.
+
+    Each cell is captioned ``true -> predicted (confidence)``.
+
+    Example:
+        >>> x = np.zeros((3, 28, 28), "uint8"); p = np.full((3, 10), 0.1)
+        >>> len(misclassified_figure(x, [1, 2, 3], [1, 5, 3], p).axes)
+        1
+    """
+    labels, predicted = np.asarray(labels), np.asarray(predicted)
+    wrong = np.flatnonzero(labels != predicted)
+    confidence = np.asarray(probabilities)[wrong, predicted[wrong]]
+    wrong = wrong[np.argsort(-confidence)][:limit]
+    columns = 6
+    rows = max(1, -(-len(wrong) // columns))
+    figure, axes = plt.subplots(rows, columns, figsize=(columns * 1.3, rows * 1.5 + 0.4), dpi=100,
+                                squeeze=False)
+    for axis in axes.flat:
+        axis.axis("off")
+    for axis, index in zip(axes.flat, wrong, strict=False):
+        axis.imshow(images[index], cmap="gray_r", vmin=0, vmax=255)
+        axis.set_title(f"{labels[index]} -> {predicted[index]} "
+                       f"({probabilities[index][predicted[index]]:.0%})", fontsize=8)
+    figure.suptitle(f"{title}: {len(np.flatnonzero(labels != predicted))} in all, "
+                    f"true -> predicted (confidence)" if len(wrong) else f"{title}: none",
+                    fontsize=9)
+    figure.tight_layout()
+    return figure
+
+
+def per_class_figure(per_class_accuracy, title: str = "Accuracy per digit"):
+    """A bar chart of the accuracy of each digit, zoomed to where the bars differ.
+
+    Example:
+        >>> per_class_figure([0.99] * 10).axes[0].get_ylabel()
+        'accuracy'
+    """
+    accuracy = np.asarray(per_class_accuracy)
+    figure, axis = plt.subplots(figsize=(6.4, 3.2), dpi=100)
+    axis.bar(DIGITS, accuracy, color="tab:blue")
+    low = max(0.0, float(accuracy.min()) - 0.01)
+    axis.set(xticks=DIGITS, xlabel="digit", ylabel="accuracy", ylim=(low, 1.0), title=title)
+    for digit, value in enumerate(accuracy):
+        axis.text(digit, value, f"{value:.1%}", ha="center", va="bottom", fontsize=7)
+    figure.tight_layout()
+    return figure
+
+
+def figures_for(result: dict[str, Any], images, labels, probabilities, split: str) -> dict:
+    """The three report figures for an `evaluate`-style result, keyed by file stem.
+
+    Example:
+        >>> sorted(figures_for(result, x, y, probs, "test"))  # doctest: +SKIP
+        ['confusion_matrix', 'misclassified', 'per_class_accuracy']
+    """
+    predicted = np.asarray(probabilities).argmax(axis=1)
+    return {
+        "confusion_matrix": confusion_figure(result["confusion_matrix"],
+                                             f"Confusion matrix ({split} set)"),
+        "misclassified": misclassified_figure(images, labels, predicted, probabilities,
+                                              title=f"Misclassified {split} digits"),
+        "per_class_accuracy": per_class_figure(result["per_class_accuracy"],
+                                               f"Accuracy per digit ({split} set)"),
+    }
+
+
+def figure_to_array(figure) -> np.ndarray:
+    """Render a figure to an RGB uint8 array and close it.
+
+    Example:
+        >>> figure_to_array(per_class_figure([1.0] * 10)).shape
+        (320, 640, 3)
+    """
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    plt.close(figure)
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"))
+
+
+def log_images(logdir, figures: dict, step: int = 0) -> Path:
+    """Write figures as TensorBoard images into ``logdir/images``; returns that folder.
+
+    Example:
+        >>> log_images(tempfile.mkdtemp(), {"bars": per_class_figure([1.0] * 10)})  # doctest: +SKIP
+    """
+    import tensorflow as tf
+
+    folder = Path(logdir) / "images"
+    writer = tf.summary.create_file_writer(str(folder))
+    with writer.as_default():
+        for name, figure in figures.items():
+            tf.summary.image(name, figure_to_array(figure)[None], step=step)
+    writer.close()
+    return folder
+
+
+def write_report(output, name: str, weights: str, result: dict[str, Any], figures: dict) -> Path:
+    """Save the figures as PNG files plus a markdown summary into `output`; returns the summary.
+
+    Example:
+        >>> write_report("report", "lstm", "mnist", result, figures)  # doctest: +SKIP
+        PosixPath('report/summary.md')
+    """
+    output = Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    for stem, figure in figures.items():
+        figure.savefig(output / f"{stem}.png")
+        plt.close(figure)
+    worst = int(np.argmin(result["per_class_accuracy"]))
+    lines = [
+        f"# {name} ({weights}) on the MNIST test set",
+        "",
+        f"- accuracy: {result['accuracy']:.2%} of {result['samples']} digits "
+        f"({round((1 - result['accuracy']) * result['samples'])} mistakes)",
+        f"- loss: {result['loss']:.4f}",
+        f"- hardest digit: {worst} ({result['per_class_accuracy'][worst]:.2%} right)",
+        "",
+        "| digit | " + " | ".join(map(str, DIGITS)) + " |",
+        "|---|" + "---|" * 10,
+        "| accuracy | " + " | ".join(f"{a:.2%}" for a in result["per_class_accuracy"]) + " |",
+        "",
+        *[f"![{stem}]({stem}.png)" for stem in figures],
+        "",
+    ]
+    summary = output / "summary.md"
+    summary.write_text("\n".join(lines), encoding="utf-8")
+    return summary
