@@ -2,7 +2,7 @@
 
 Public names load lazily, so ``import seqmnist_zoo`` does not import keras or TensorFlow.
 
-Example:
+Examples:
     >>> import seqmnist_zoo
     >>> seqmnist_zoo.list_models()
     ['bilstm', 'gru', 'lstm', 'simple_rnn', 'stacked_lstm']

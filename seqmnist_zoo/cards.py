@@ -6,6 +6,7 @@ found between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->`` markers.
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ from .registry import list_models, model_info
 def results_table() -> str:
     """A markdown table of every shipped weights file: accuracy, loss, size and recipe.
 
-    Example:
+    Examples:
         >>> results_table().splitlines()[0].startswith("| model |")
         True
     """
@@ -37,13 +38,26 @@ def results_table() -> str:
     return "\n".join(rows)
 
 
-SECTIONS = {"results": results_table}
+def performance_section(path=None) -> str:
+    """The benchmark tables last written by ``python benchmarks/run.py``, or how to make them.
+
+    Examples:
+        >>> performance_section("/nonexistent.json").startswith("Not measured yet")
+        True
+    """
+    path = Path(path) if path else Path(__file__).resolve().parents[1] / "benchmarks" / "results.json"
+    if not path.is_file():
+        return "Not measured yet: run `python benchmarks/run.py`."
+    return json.loads(path.read_text(encoding="utf-8"))["markdown"]
+
+
+SECTIONS = {"results": results_table, "performance": performance_section}
 
 
 def fill_sections(text: str) -> str:
     """Replace the content between each known pair of markers with freshly generated text.
 
-    Example:
+    Examples:
         >>> "| `lstm` |" in fill_sections("<!-- results:start -->\\n<!-- results:end -->")
         True
     """
@@ -61,3 +75,44 @@ def main(argv=None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def model_card(name: str) -> str:
+    """A markdown model card: architecture, parameters, shipped accuracy, recipe, how to reproduce.
+
+    Examples:
+        >>> model_card("gru").splitlines()[0]
+        '# gru'
+    """
+    info = model_info(name)
+    lines = [f"# {name}", "", info["description"], "",
+             "```python", f"from seqmnist_zoo import {name}",
+             f"model = {name}(weights=\"mnist\")  # pixels (n, 28, 28) -> probabilities (n, 10)",
+             "```", "", "## Architecture", "",
+             "Rescaling(1/255) -> Reshape((timesteps, 784 // timesteps)) -> "
+             f"{info['family']} body -> Dense(classes, softmax)", "",
+             "| default | value |", "|---|---|"]
+    lines += [f"| `{key}` | `{value}` |" for key, value in info["defaults"].items()]
+    lines += [f"| parameters | {info['num_params']:,} |", ""]
+    for tag, record in info["weights"].items():
+        metrics, training = record["metrics"], record["training"]
+        lines += [f"## Pretrained weights `{tag}`", "",
+                  "| measure | value |", "|---|---|",
+                  f"| test accuracy | {metrics['accuracy']:.2%} ({metrics['samples']} digits) |",
+                  f"| test loss | {metrics['loss']:.4f} |",
+                  f"| best validation accuracy | {training['val_accuracy']:.2%} "
+                  f"(epoch {training['best_epoch']} of {training['epochs_run']}) |",
+                  f"| training time | {training['train_seconds']:.0f} s on the CPU |",
+                  f"| file | `{record['file']}`, sha256 `{record['sha256'][:16]}...` |", "",
+                  "Accuracy per digit: " + ", ".join(
+                      f"{d}: {a:.2%}" for d, a in enumerate(metrics["per_class_accuracy"])), "",
+                  "### Recipe", "", "| setting | value |", "|---|---|"]
+        lines += [f"| `{key}` | `{value}` |" for key, value in record["recipe"].items()]
+        env = ", ".join(f"{k} {v}" for k, v in record["environment"].items())
+        lines += ["", f"Trained with {env}.", "", "Reproduce and check it:", "", "```bash",
+                  f"seqmnist-zoo train {name}",
+                  f"python -m seqmnist_zoo.publish {name} runs/{name}/{name}.weights.h5",
+                  f"seqmnist-zoo evaluate {name}", "```", ""]
+    if not info["weights"]:
+        lines += ["No pretrained weights are shipped for this model.", ""]
+    return "\n".join(lines)

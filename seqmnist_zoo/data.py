@@ -38,7 +38,7 @@ def load_mnist(path: str | os.PathLike | None = None) -> tuple[Split, Split]:
     ``mnist.npz`` or the four IDX files (gzipped or not). A missing or malformed file raises
     `DatasetError` naming the path.
 
-    Example:
+    Examples:
         >>> (x_train, y_train), (x_test, y_test) = load_mnist()
         >>> x_train.shape, x_test.dtype, int(y_test.max())
         ((60000, 28, 28), dtype('uint8'), 9)
@@ -56,7 +56,7 @@ def load_mnist(path: str | os.PathLike | None = None) -> tuple[Split, Split]:
 def keras_cache_dir() -> Path:
     """The folder Keras caches datasets in: ``$KERAS_HOME/datasets`` or ``~/.keras/datasets``.
 
-    Example:
+    Examples:
         >>> keras_cache_dir().name
         'datasets'
     """
@@ -107,7 +107,7 @@ def _read_idx_folder(folder: Path) -> dict[str, np.ndarray]:
 def read_idx(path: str | os.PathLike) -> np.ndarray:
     """Read one IDX file (MNIST's original format), gzipped or not, as a uint8 array.
 
-    Example:
+    Examples:
         >>> read_idx("t10k-labels-idx1-ubyte.gz").shape  # doctest: +SKIP
         (10000,)
     """

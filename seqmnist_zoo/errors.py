@@ -6,7 +6,7 @@ class SeqMnistZooError(Exception):
 
     `exit_code` is what the CLI exits with: 2 for a mistake in what was asked, 1 for a failure.
 
-    Example:
+    Examples:
         >>> try:
         ...     raise SeqMnistZooError("something went wrong")
         ... except SeqMnistZooError as err:
@@ -20,7 +20,7 @@ class SeqMnistZooError(Exception):
 class InvalidArgumentError(SeqMnistZooError, ValueError):
     """An argument has a value the zoo does not accept; the message lists what is accepted.
 
-    Example:
+    Examples:
         >>> issubclass(InvalidArgumentError, ValueError)
         True
     """
@@ -31,7 +31,7 @@ class InvalidArgumentError(SeqMnistZooError, ValueError):
 class UnknownModelError(InvalidArgumentError, KeyError):
     """A model name that is not registered; the message lists the known names.
 
-    Example:
+    Examples:
         >>> issubclass(UnknownModelError, KeyError)
         True
     """
@@ -43,7 +43,7 @@ class UnknownModelError(InvalidArgumentError, KeyError):
 class DatasetError(SeqMnistZooError):
     """MNIST could not be found, read or validated; the message says where it looked.
 
-    Example:
+    Examples:
         >>> DatasetError("no MNIST at /nowhere").exit_code
         1
     """
@@ -52,7 +52,7 @@ class DatasetError(SeqMnistZooError):
 class WeightsError(SeqMnistZooError):
     """Weights could not be found or loaded.
 
-    Example:
+    Examples:
         >>> WeightsError("no such file").exit_code
         1
     """
@@ -61,7 +61,7 @@ class WeightsError(SeqMnistZooError):
 class WeightsIntegrityError(WeightsError):
     """A weights file whose sha256 differs from its record; it is never opened.
 
-    Example:
+    Examples:
         >>> err = WeightsIntegrityError("lstm.weights.h5", expected="ab", actual="cd")
         >>> err.expected, err.actual
         ('ab', 'cd')

@@ -18,7 +18,7 @@ def read_digits(path, invert: bool | None = None) -> np.ndarray:
     ``invert=None`` a light background (MNIST is light-on-dark) is detected and inverted;
     True or False forces the choice. Unreadable or non-image files raise `InvalidArgumentError`.
 
-    Example:
+    Examples:
         >>> import tempfile, pathlib
         >>> f = pathlib.Path(tempfile.mkdtemp()) / "d.npy"
         >>> np.save(f, np.zeros((2, 56, 56)))
@@ -71,7 +71,7 @@ def _read_picture(path: Path) -> np.ndarray:
 def to_mnist(image: np.ndarray, invert: bool | None = None) -> np.ndarray:
     """Resize one grayscale image to 28x28 in [0, 255], light-on-dark like MNIST.
 
-    Example:
+    Examples:
         >>> white_page = np.full((10, 10), 255.0); white_page[4:6, 4:6] = 0
         >>> digit = to_mnist(white_page)
         >>> float(digit[0, 0]), float(digit[14, 14]) > 100

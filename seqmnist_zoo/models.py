@@ -60,10 +60,10 @@ def build_model(
 
     `multi_layer` families take one width per layer in `units`; the others take one integer.
 
-    Example:
-        >>> model = build_model("lstm", _lstm_body, units=16)  # doctest: +SKIP
-        >>> model.output_shape  # doctest: +SKIP
-        (None, 10)
+    Examples:
+        >>> model = build_model("lstm", _lstm_body, units=16, classes=3)
+        >>> model.output_shape
+        (None, 3)
     """
     spec = get_model_spec(family)
     units = _check_units(family, units, multi_layer)
@@ -133,8 +133,10 @@ def _check_activation(activation):
     return activation
 
 
-def lstm(weights=None, timesteps=28, units=128, include_top=True, classes=10,
-         classifier_activation="softmax", dropout=0.0, name=None) -> keras.Model:
+def lstm(weights: str | None = None, timesteps: int = 28, units: int = 128,
+         include_top: bool = True, classes: int = 10,
+         classifier_activation: str | None = "softmax", dropout: float = 0.0,
+         name: str | None = None) -> keras.Model:
     """A single-layer LSTM classifier of MNIST digits read as `timesteps` rows.
 
     Args:
@@ -147,7 +149,7 @@ def lstm(weights=None, timesteps=28, units=128, include_top=True, classes=10,
         dropout: dropout rate before the classifier (training only).
         name: model name (default: the family name).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> model = lstm(weights="mnist")
         >>> model.predict(np.zeros((1, 28, 28), "uint8"), verbose=0).shape
@@ -156,44 +158,52 @@ def lstm(weights=None, timesteps=28, units=128, include_top=True, classes=10,
     return build_model("lstm", _lstm_body, **_args(locals()))
 
 
-def gru(weights=None, timesteps=28, units=128, include_top=True, classes=10,
-        classifier_activation="softmax", dropout=0.0, name=None) -> keras.Model:
+def gru(weights: str | None = None, timesteps: int = 28, units: int = 128,
+        include_top: bool = True, classes: int = 10,
+        classifier_activation: str | None = "softmax", dropout: float = 0.0,
+        name: str | None = None) -> keras.Model:
     """A single-layer GRU classifier; arguments as in `lstm`.
 
-    Example:
+    Examples:
         >>> gru(units=32, timesteps=14).input_shape
         (None, 28, 28)
     """
     return build_model("gru", _gru_body, **_args(locals()))
 
 
-def bilstm(weights=None, timesteps=28, units=128, include_top=True, classes=10,
-           classifier_activation="softmax", dropout=0.0, name=None) -> keras.Model:
+def bilstm(weights: str | None = None, timesteps: int = 28, units: int = 128,
+           include_top: bool = True, classes: int = 10,
+           classifier_activation: str | None = "softmax", dropout: float = 0.0,
+           name: str | None = None) -> keras.Model:
     """A bidirectional LSTM classifier; `units` per direction, features are ``2 * units`` wide.
 
-    Example:
+    Examples:
         >>> bilstm(units=16, include_top=False).output_shape
         (None, 32)
     """
     return build_model("bilstm", _bilstm_body, **_args(locals()))
 
 
-def stacked_lstm(weights=None, timesteps=28, units=(128, 128), include_top=True, classes=10,
-                 classifier_activation="softmax", dropout=0.0, name=None) -> keras.Model:
+def stacked_lstm(weights: str | None = None, timesteps: int = 28, units: Sequence[int] = (128, 128),
+                 include_top: bool = True, classes: int = 10,
+                 classifier_activation: str | None = "softmax", dropout: float = 0.0,
+                 name: str | None = None) -> keras.Model:
     """Stacked LSTM layers, one width per layer in `units`; other arguments as in `lstm`.
 
-    Example:
+    Examples:
         >>> len(stacked_lstm(units=(32, 16, 8)).layers)
         7
     """
     return build_model("stacked_lstm", _stacked_lstm_body, multi_layer=True, **_args(locals()))
 
 
-def simple_rnn(weights=None, timesteps=28, units=128, include_top=True, classes=10,
-               classifier_activation="softmax", dropout=0.0, name=None) -> keras.Model:
+def simple_rnn(weights: str | None = None, timesteps: int = 28, units: int = 128,
+               include_top: bool = True, classes: int = 10,
+               classifier_activation: str | None = "softmax", dropout: float = 0.0,
+               name: str | None = None) -> keras.Model:
     """A plain SimpleRNN classifier; train it with its recipe's gradient clipping.
 
-    Example:
+    Examples:
         >>> from seqmnist_zoo import compile_model
         >>> model = compile_model(simple_rnn(units=32))
         >>> float(model.optimizer.clipnorm)

@@ -13,7 +13,7 @@ from .registry import ModelSpec, WeightsSpec
 def sha256_of(path) -> str:
     """The hex sha256 of a file, read in chunks.
 
-    Example:
+    Examples:
         >>> import tempfile, pathlib
         >>> f = pathlib.Path(tempfile.mkdtemp()) / "x"; _ = f.write_bytes(b"abc")
         >>> sha256_of(f)[:12]
@@ -31,8 +31,8 @@ def verified_file(record: WeightsSpec, path=None) -> Path:
 
     Raises `WeightsIntegrityError` naming the file and both hashes on a mismatch.
 
-    Example:
-        >>> verified_file(get_model_spec("lstm").weights_for("mnist")).name  # doctest: +SKIP
+    Examples:
+        >>> verified_file(get_model_spec("lstm").weights_for("mnist")).name
         'lstm_mnist.weights.h5'
     """
     path = Path(str(path if path is not None else record.path()))
@@ -52,9 +52,11 @@ def resolve_weights(spec: ModelSpec, weights, config: dict[str, Any]) -> Path | 
     `weights` is None, a tag of `spec` (e.g. ``"mnist"``) or a path to a ``.weights.h5`` file.
     A tag is refused when `config` (timesteps, units, classes) differs from the recorded one.
 
-    Example:
+    Examples:
         >>> resolve_weights(get_model_spec("lstm"), None, {}) is None
         True
+        >>> resolve_weights(get_model_spec("lstm"), "mnist", {"timesteps": 28}).name
+        'lstm_mnist.weights.h5'
     """
     if weights is None:
         return None

@@ -23,7 +23,7 @@ def publish(name: str, trained: str | Path, tag: str = "mnist", data=None,
             weights_dir: Path = WEIGHTS_DIR) -> dict[str, Any]:
     """Evaluate `trained` on the test set, copy it into `weights_dir` and record it in the manifest.
 
-    Example:
+    Examples:
         >>> publish("gru", "runs/gru/gru.weights.h5")["metrics"]["accuracy"]  # doctest: +SKIP
         0.99...
     """

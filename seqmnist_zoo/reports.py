@@ -22,7 +22,7 @@ DIGITS = list(range(10))
 def confusion_figure(confusion, title: str = "Confusion matrix"):
     """A heat map of a 10x10 confusion matrix with the counts written in each cell.
 
-    Example:
+    Examples:
         >>> confusion_figure(np.eye(10, dtype=int) * 100).axes[0].get_xlabel()
         'predicted digit'
     """
@@ -47,10 +47,10 @@ def misclassified_figure(images, labels, predicted, probabilities, limit: int = 
 
     Each cell is captioned ``true -> predicted (confidence)``.
 
-    Example:
+    Examples:
         >>> x = np.zeros((3, 28, 28), "uint8"); p = np.full((3, 10), 0.1)
-        >>> len(misclassified_figure(x, [1, 2, 3], [1, 5, 3], p).axes)
-        1
+        >>> len(misclassified_figure(x, [1, 2, 3], [1, 5, 3], p).axes)  # one row of six cells
+        6
     """
     labels, predicted = np.asarray(labels), np.asarray(predicted)
     wrong = np.flatnonzero(labels != predicted)
@@ -76,7 +76,7 @@ def misclassified_figure(images, labels, predicted, probabilities, limit: int = 
 def per_class_figure(per_class_accuracy, title: str = "Accuracy per digit"):
     """A bar chart of the accuracy of each digit, zoomed to where the bars differ.
 
-    Example:
+    Examples:
         >>> per_class_figure([0.99] * 10).axes[0].get_ylabel()
         'accuracy'
     """
@@ -94,7 +94,7 @@ def per_class_figure(per_class_accuracy, title: str = "Accuracy per digit"):
 def figures_for(result: dict[str, Any], images, labels, probabilities, split: str) -> dict:
     """The three report figures for an `evaluate`-style result, keyed by file stem.
 
-    Example:
+    Examples:
         >>> sorted(figures_for(result, x, y, probs, "test"))  # doctest: +SKIP
         ['confusion_matrix', 'misclassified', 'per_class_accuracy']
     """
@@ -112,7 +112,7 @@ def figures_for(result: dict[str, Any], images, labels, probabilities, split: st
 def figure_to_array(figure) -> np.ndarray:
     """Render a figure to an RGB uint8 array and close it.
 
-    Example:
+    Examples:
         >>> figure_to_array(per_class_figure([1.0] * 10)).shape
         (320, 640, 3)
     """
@@ -127,8 +127,9 @@ def figure_to_array(figure) -> np.ndarray:
 def log_images(logdir, figures: dict, step: int = 0) -> Path:
     """Write figures as TensorBoard images into ``logdir/images``; returns that folder.
 
-    Example:
-        >>> log_images(tempfile.mkdtemp(), {"bars": per_class_figure([1.0] * 10)})  # doctest: +SKIP
+    Examples:
+        >>> log_images(tempfile.mkdtemp(), {"bars": per_class_figure([1.0] * 10)}).name
+        'images'
     """
     import tensorflow as tf
 
@@ -144,7 +145,7 @@ def log_images(logdir, figures: dict, step: int = 0) -> Path:
 def write_report(output, name: str, weights: str, result: dict[str, Any], figures: dict) -> Path:
     """Save the figures as PNG files plus a markdown summary into `output`; returns the summary.
 
-    Example:
+    Examples:
         >>> write_report("report", "lstm", "mnist", result, figures)  # doctest: +SKIP
         PosixPath('report/summary.md')
     """

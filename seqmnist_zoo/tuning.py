@@ -33,7 +33,7 @@ KNOWN_HYPERPARAMETERS = {"units", "learning_rate", "timesteps", "layers", "clipn
 def default_space(name: str) -> dict[str, Any]:
     """The search space `tune` uses when none is given, adapted to the family.
 
-    Example:
+    Examples:
         >>> sorted(default_space("stacked_lstm"))
         ['layers', 'learning_rate', 'timesteps', 'units']
     """
@@ -53,7 +53,7 @@ def default_space(name: str) -> dict[str, Any]:
 def load_space(path) -> dict[str, Any]:
     """Read a search-space file: ``{"hyperparameters": {...}}`` plus optional defaults.
 
-    Example:
+    Examples:
         >>> load_space("tuning/timesteps_study.json")["hyperparameters"]["timesteps"]["type"]
         'choice'
     """
@@ -72,7 +72,7 @@ def load_space(path) -> dict[str, Any]:
 def check_space(space: dict[str, Any], source: str = "search space") -> None:
     """Refuse unknown names, unknown types and timesteps that do not divide 784.
 
-    Example:
+    Examples:
         >>> check_space({"timesteps": {"type": "choice", "values": [27]}})
         Traceback (most recent call last):
         ...
@@ -101,7 +101,7 @@ def _declare(hp: kt.HyperParameters, name: str, entry: dict[str, Any]):
 class ZooHyperModel(kt.HyperModel):
     """A zoo family as a KerasTuner HyperModel; every hyperparameter is declared in `build`.
 
-    Example:
+    Examples:
         >>> hypermodel = ZooHyperModel("gru", default_space("gru"))
         >>> hypermodel.build(kt.HyperParameters()).name
         'gru'
@@ -133,7 +133,7 @@ class ResumableGridSearchOracle(kt.oracles.GridSearchOracle):
     KerasTuner 1.4.8 does not save the grid's ordering of trials, so a reloaded grid search
     fails on its first new trial (keras-tuner issue #1055). Rebuild it from the reloaded trials.
 
-    Example:
+    Examples:
         >>> ResumableGridSearchOracle(objective="val_accuracy", max_trials=2).max_trials
         2
     """
@@ -156,9 +156,11 @@ def make_tuner(hypermodel: ZooHyperModel, kind: str = "random", *, max_trials: i
 
     Hyperband sizes its own brackets from `epochs` (its ``max_epochs``) instead of `max_trials`.
 
-    Example:
+    Examples:
         >>> tuner = make_tuner(ZooHyperModel("gru", default_space("gru")), "grid",
-        ...                    directory=tempfile.mkdtemp())  # doctest: +SKIP
+        ...                    directory=tempfile.mkdtemp())
+        >>> type(tuner.oracle).__name__
+        'ResumableGridSearchOracle'
     """
     if kind not in TUNERS:
         raise InvalidArgumentError(f"tuner {kind!r} is not one of {', '.join(TUNERS)}")
@@ -178,9 +180,10 @@ def make_tuner(hypermodel: ZooHyperModel, kind: str = "random", *, max_trials: i
 class ProjectLock:
     """An exclusive lock on a search project, so two searches cannot write one oracle.
 
-    Example:
-        >>> with ProjectLock(tempfile.mkdtemp(), "demo"):  # doctest: +SKIP
-        ...     pass
+    Examples:
+        >>> with ProjectLock(tempfile.mkdtemp(), "demo") as lock:
+        ...     lock.path.name
+        '.demo.solo.lock'
     """
 
     def __init__(self, directory, project_name: str):
@@ -223,7 +226,7 @@ class _MemoryLog(keras.callbacks.Callback):
 def resident_mb() -> float:
     """This process's resident memory in MiB (Linux), or 0.0 where it cannot be read.
 
-    Example:
+    Examples:
         >>> resident_mb() > 0
         True
     """
@@ -238,7 +241,7 @@ def resident_mb() -> float:
 class TuneResult:
     """The outcome of a search: best hyperparameters, every trial, where the best model went.
 
-    Example:
+    Examples:
         >>> TuneResult(best_hyperparameters={}, trials=[], best_model=None, summary=None).trials
         []
     """
@@ -261,10 +264,11 @@ def tune(name: str, *, tuner: str = "random", max_trials: int = 10, epochs: int 
     afresh. The test set is never used. Writes ``best_model.keras`` and ``results.json`` into
     the project folder (the chief's, in a distributed search).
 
-    Example:
-        >>> result = tune("gru", max_trials=2, epochs=1, train_samples=500)  # doctest: +SKIP
-        >>> sorted(result.best_hyperparameters)  # doctest: +SKIP
-        ['learning_rate', 'timesteps', 'units']
+    Examples:
+        >>> result = tune("gru", max_trials=2, epochs=1, train_samples=100, verbose=0,
+        ...               directory=tempfile.mkdtemp())
+        >>> sorted(result.best_hyperparameters), len(result.trials)
+        (['learning_rate', 'timesteps', 'units'], 2)
     """
     spec = get_model_spec(name)
     if isinstance(space, (str, Path)):
@@ -307,7 +311,7 @@ def _strategy(distribution: str | None):
 def trials_table(oracle) -> list[dict[str, Any]]:
     """Every trial of a tuner's oracle: id, status, score and hyperparameter values, best first.
 
-    Example:
+    Examples:
         >>> trials_table(tuner.oracle)[0]["status"]  # doctest: +SKIP
         'COMPLETED'
     """
@@ -351,7 +355,7 @@ def _report(search: kt.Tuner, name: str, memory: list[float], n_fit: int, valida
 def retrain_command(name: str, hyperparameters: dict[str, Any]) -> str:
     """The `seqmnist-zoo train` command that turns a trial's values into weights.
 
-    Example:
+    Examples:
         >>> retrain_command("stacked_lstm", {"units": 64, "layers": 3, "learning_rate": 0.002})
         'seqmnist-zoo train stacked_lstm --units 64,64,64 --learning-rate 0.002'
     """

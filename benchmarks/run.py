@@ -1,0 +1,341 @@
+"""Speed and memory of the zoo against a plain Keras model and PyTorch, measured in one run.
+
+    python benchmarks/run.py [--quick] [--output benchmarks/results.json]
+
+Each case runs in its own process (so its peak memory is its own), and the cases are interleaved
+round by round, so machine noise hits every side alike. Figures are medians over rounds; ratios
+compare sides measured in the same run. Prints a table and writes JSON, from which
+`python -m seqmnist_zoo.cards README.md` regenerates the README's performance section.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+FAMILIES = ["lstm", "gru", "bilstm", "stacked_lstm", "simple_rnn"]
+BATCH = 128
+HERE = Path(__file__).resolve().parent
+
+
+# ----------------------------------------------------------------------------- child cases
+def _mnist(n_train: int):
+    from seqmnist_zoo import load_mnist
+
+    (x, y), (x_test, y_test) = load_mnist()
+    return x[:n_train], y[:n_train], x_test, y_test
+
+
+def _plain_keras(name: str, units):
+    """The same network written as a user would, without the zoo: Sequential, pre-scaled input."""
+    import keras
+    from keras import layers
+
+    body = {
+        "lstm": lambda: [layers.LSTM(units)],
+        "gru": lambda: [layers.GRU(units)],
+        "simple_rnn": lambda: [layers.SimpleRNN(units)],
+        "bilstm": lambda: [layers.Bidirectional(layers.LSTM(units))],
+        "stacked_lstm": lambda: [layers.LSTM(u, return_sequences=i < len(units) - 1)
+                                 for i, u in enumerate(units)],
+    }[name]()
+    return keras.Sequential([keras.Input((28, 28)), *body, layers.Dense(10, activation="softmax")])
+
+
+def _train_keras(impl: str, name: str, steps: int) -> dict:
+    import keras
+
+    from seqmnist_zoo import get_model, get_model_spec
+
+    spec = get_model_spec(name)
+    units = spec.defaults["units"]
+    x, y, _, _ = _mnist((steps + 5) * BATCH)
+    if impl == "zoo":
+        model = get_model(name)
+    else:
+        model, x = _plain_keras(name, units), x.astype("float32") / 255.0
+    model.compile(optimizer=keras.optimizers.Adam(1e-3, clipnorm=spec.recipe.clipnorm),
+                  loss="sparse_categorical_crossentropy")
+    model.fit(x[:5 * BATCH], y[:5 * BATCH], batch_size=BATCH, epochs=1, verbose=0)  # compile
+    started = time.perf_counter()
+    model.fit(x[5 * BATCH:], y[5 * BATCH:], batch_size=BATCH, epochs=1, verbose=0, shuffle=False)
+    return {"images_per_s": steps * BATCH / (time.perf_counter() - started)}
+
+
+def _train_torch(name: str, steps: int) -> dict:
+    import torch
+    from torch import nn
+
+    from seqmnist_zoo import get_model_spec
+
+    spec = get_model_spec(name)
+    units = spec.defaults["units"]
+    torch.set_num_threads(os.cpu_count() or 1)
+    width = units[-1] if isinstance(units, (list, tuple)) else units
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            kind = {"lstm": nn.LSTM, "bilstm": nn.LSTM, "stacked_lstm": nn.LSTM, "gru": nn.GRU,
+                    "simple_rnn": nn.RNN}[name]
+            layers = len(units) if isinstance(units, (list, tuple)) else 1
+            self.rnn = kind(28, width, num_layers=layers, batch_first=True,
+                            bidirectional=name == "bilstm")
+            self.head = nn.Linear(width * (2 if name == "bilstm" else 1), 10)
+
+        def forward(self, x):
+            out, _ = self.rnn(x)
+            if name == "bilstm":  # last forward state and first backward state, as Keras does
+                out = torch.cat([out[:, -1, :width], out[:, 0, width:]], dim=1)
+                return self.head(out)
+            return self.head(out[:, -1])
+
+    x, y, _, _ = _mnist((steps + 5) * BATCH)
+    x = torch.from_numpy(x.astype("float32") / 255.0)
+    y = torch.from_numpy(y.astype("int64"))
+    net, loss_fn = Net(), nn.CrossEntropyLoss()
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
+
+    def run(batches):
+        for i in batches:
+            xb, yb = x[i * BATCH:(i + 1) * BATCH], y[i * BATCH:(i + 1) * BATCH]
+            optimizer.zero_grad()
+            loss_fn(net(xb), yb).backward()
+            if spec.recipe.clipnorm:
+                nn.utils.clip_grad_norm_(net.parameters(), spec.recipe.clipnorm)
+            optimizer.step()
+
+    run(range(5))
+    started = time.perf_counter()
+    run(range(5, steps + 5))
+    return {"images_per_s": steps * BATCH / (time.perf_counter() - started)}
+
+
+def _inference(impl: str, name: str, quick: bool) -> dict:
+    import numpy as np
+
+    from seqmnist_zoo import get_model, get_model_spec
+
+    _, _, x_test, _ = _mnist(0)
+    if impl == "zoo":
+        model = get_model(name, weights="mnist")
+    else:
+        model, x_test = _plain_keras(name, get_model_spec(name).defaults["units"]), \
+            x_test.astype("float32") / 255.0
+    model.predict(x_test[:1024], batch_size=1024, verbose=0)
+    started = time.perf_counter()
+    model.predict(x_test, batch_size=1024, verbose=0)
+    throughput = len(x_test) / (time.perf_counter() - started)
+    one = x_test[:1]
+    for _ in range(20):
+        model.predict_on_batch(one)
+    latencies = []
+    for _ in range(50 if quick else 300):
+        started = time.perf_counter()
+        model.predict_on_batch(one)
+        latencies.append(time.perf_counter() - started)
+    return {"images_per_s": throughput,
+            "latency_p50_ms": 1000 * float(np.percentile(latencies, 50)),
+            "latency_p99_ms": 1000 * float(np.percentile(latencies, 99))}
+
+
+def _first_prediction(process_start: float) -> dict:
+    import numpy as np
+
+    import seqmnist_zoo
+
+    images = np.zeros((1, 28, 28), "uint8")
+    import keras  # noqa: F401  (the framework import is timed separately from the zoo's work)
+
+    called = time.perf_counter()
+    seqmnist_zoo.bilstm(weights="mnist").predict(images, verbose=0)
+    done = time.perf_counter()
+    return {"from_factory_s": done - called, "with_imports_s": done - process_start}
+
+
+def child(case: str, quick: bool, started: float) -> dict:
+    kind, impl, name = (case.split(":") + ["", ""])[:3]
+    steps = 20 if quick else 100
+    if kind == "train":
+        return _train_torch(name, steps) if impl == "torch" else _train_keras(impl, name, steps)
+    if kind == "infer":
+        return _inference(impl, name, quick)
+    if kind == "first":
+        return _first_prediction(started)
+    raise SystemExit(f"unknown case {case!r}")
+
+
+# ----------------------------------------------------------------------------- parent
+class _Popen(subprocess.Popen):
+    """Popen that records the child's peak resident memory (from wait4) when it is reaped."""
+
+    peak_mib = 0.0
+
+    def _try_wait(self, wait_flags):
+        pid, status, usage = os.wait4(self.pid, wait_flags)
+        if pid:
+            self.peak_mib = usage.ru_maxrss / 1024  # Linux reports KiB
+        return pid, status
+
+
+def _run(command: list[str], env=None) -> tuple[str, float, float]:
+    """Run a command; return its stdout, wall seconds and peak resident memory in MiB."""
+    started = time.perf_counter()
+    process = _Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    out, err = process.communicate()
+    wall = time.perf_counter() - started
+    if process.returncode:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{err[-3000:]}")
+    return out, wall, process.peak_mib
+
+
+def _case(case: str, quick: bool) -> dict:
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    command = [sys.executable, __file__, "--case", case] + (["--quick"] if quick else [])
+    out, _, peak = _run(command, env)
+    return {**json.loads(out.strip().splitlines()[-1]), "peak_mib": peak}
+
+
+def _cli_times(rounds: int) -> dict:
+    exe = str(Path(sys.executable).with_name("seqmnist-zoo"))
+    commands = {"python -c pass": [sys.executable, "-c", "pass"],
+                "seqmnist-zoo --help": [exe, "--help"], "seqmnist-zoo list": [exe, "list"]}
+    walls: dict[str, list[float]] = {k: [] for k in commands}
+    peaks: dict[str, float] = {}
+    for _ in range(rounds):
+        for label, command in commands.items():
+            _, wall, peak = _run(command)
+            walls[label].append(wall)
+            peaks[label] = max(peaks.get(label, 0.0), peak)
+    return {label: {"seconds": statistics.median(w), "peak_mib": peaks[label]}
+            for label, w in walls.items()}
+
+
+def _median(results: list[dict]) -> dict:
+    return {key: statistics.median(r[key] for r in results) for key in results[0]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer steps and rounds (a smoke run)")
+    parser.add_argument("--output", type=Path, default=HERE / "results.json")
+    parser.add_argument("--families", default=",".join(FAMILIES))
+    parser.add_argument("--case", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.case:
+        print(json.dumps(child(args.case, args.quick, PROCESS_START)))
+        return
+
+    import importlib.util
+
+    have_torch = importlib.util.find_spec("torch") is not None
+    rounds = 1 if args.quick else 3
+    families = args.families.split(",")
+    train_impls = ["zoo", "keras"] + (["torch"] if have_torch else [])
+    samples: dict[str, list[dict]] = {}
+    for round_index in range(rounds):
+        for name in families:
+            # rotate the order each round, so no side always runs first or last
+            order = train_impls[round_index % len(train_impls):] + \
+                train_impls[:round_index % len(train_impls)]
+            for impl in order:
+                samples.setdefault(f"train:{impl}:{name}", []).append(
+                    _case(f"train:{impl}:{name}", args.quick))
+                print(f"round {round_index + 1}/{rounds} train {impl:<5} {name:<12} "
+                      f"{samples[f'train:{impl}:{name}'][-1]['images_per_s']:8.0f} images/s",
+                      flush=True)
+        for impl in ("zoo", "keras"):
+            samples.setdefault(f"infer:{impl}:bilstm", []).append(
+                _case(f"infer:{impl}:bilstm", args.quick))
+        samples.setdefault("first:zoo:bilstm", []).append(_case("first:zoo:bilstm", args.quick))
+
+    results = {case: _median(runs) for case, runs in samples.items()}
+    report = {
+        "machine": {"cpu": _cpu_name(), "cores": os.cpu_count(), "python": platform.python_version(),
+                    **_versions()},
+        "rounds": rounds, "quick": args.quick, "batch_size": BATCH,
+        "training": {name: _training_row(results, name, have_torch) for name in families},
+        "inference": {impl: results[f"infer:{impl}:bilstm"] for impl in ("zoo", "keras")},
+        "first_prediction": results["first:zoo:bilstm"],
+        "cli": _cli_times(3 if args.quick else 7),
+    }
+    report["markdown"] = render(report)
+    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    print(report["markdown"])
+    print(f"\nwrote {args.output}")
+
+
+def _training_row(results: dict, name: str, have_torch: bool) -> dict:
+    row = {impl: results[f"train:{impl}:{name}"] for impl in ("zoo", "keras", "torch")
+           if f"train:{impl}:{name}" in results}
+    row["zoo_vs_keras"] = row["zoo"]["images_per_s"] / row["keras"]["images_per_s"]
+    if have_torch:
+        row["zoo_vs_torch"] = row["zoo"]["images_per_s"] / row["torch"]["images_per_s"]
+    return row
+
+
+def render(report: dict) -> str:
+    """The report as markdown tables (the README's performance section is this text)."""
+    m = report["machine"]
+    lines = [f"Measured on {m['cpu']} ({m['cores']} cores), Python {m['python']}, keras "
+             f"{m.get('keras')} ({m.get('backend')} backend), tensorflow {m.get('tensorflow')}, "
+             f"torch {m.get('torch', 'not installed')}; median of {report['rounds']} interleaved "
+             f"round(s), batch {report['batch_size']}.", "",
+             "| training (images/s) | zoo | plain Keras | PyTorch | zoo / Keras | zoo / PyTorch "
+             "| zoo peak MiB |", "|---|---|---|---|---|---|---|"]
+    for name, row in report["training"].items():
+        torch_cell = f"{row['torch']['images_per_s']:.0f}" if "torch" in row else "-"
+        ratio = f"{row['zoo_vs_torch']:.2f}" if "zoo_vs_torch" in row else "-"
+        lines.append(f"| {name} | {row['zoo']['images_per_s']:.0f} | "
+                     f"{row['keras']['images_per_s']:.0f} | {torch_cell} | "
+                     f"{row['zoo_vs_keras']:.2f} | {ratio} | {row['zoo']['peak_mib']:.0f} |")
+    zoo, plain = report["inference"]["zoo"], report["inference"]["keras"]
+    first, cli = report["first_prediction"], report["cli"]
+    lines += ["", "| inference, bilstm | zoo (pretrained) | plain Keras |", "|---|---|---|",
+              f"| images/s at batch 1024 | {zoo['images_per_s']:.0f} | {plain['images_per_s']:.0f} |",
+              f"| latency p50 / p99, one image | {zoo['latency_p50_ms']:.1f} / "
+              f"{zoo['latency_p99_ms']:.1f} ms | {plain['latency_p50_ms']:.1f} / "
+              f"{plain['latency_p99_ms']:.1f} ms |",
+              f"| peak memory | {zoo['peak_mib']:.0f} MiB | {plain['peak_mib']:.0f} MiB |", "",
+              f"First prediction from `bilstm(weights=\"mnist\")`: {first['from_factory_s']:.2f} s "
+              f"after the call ({first['with_imports_s']:.2f} s in a fresh process, imports "
+              f"included; peak {first['peak_mib']:.0f} MiB).", "",
+              "| start-up | seconds | peak MiB |", "|---|---|---|"]
+    lines += [f"| `{label}` | {v['seconds']:.2f} | {v['peak_mib']:.0f} |" for label, v in cli.items()]
+    return "\n".join(lines)
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def _versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for package in ("keras", "tensorflow", "jax", "torch"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            pass
+    found["backend"] = os.environ.get("KERAS_BACKEND", "tensorflow")
+    return found
+
+
+PROCESS_START = time.perf_counter()
+
+if __name__ == "__main__":
+    main()

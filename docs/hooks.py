@@ -1,0 +1,71 @@
+"""mkdocs hooks: every number and reference on the site is generated, never typed.
+
+- one model card page per registered model (from the weights manifest);
+- the CLI reference (from the click commands' own help);
+- marked sections (``<!-- NAME:start -->`` ... ``<!-- NAME:end -->``) filled by seqmnist_zoo.cards,
+  plus the README's quick start and the tuning study's table.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import click
+from mkdocs.structure.files import File
+
+from seqmnist_zoo import cards
+from seqmnist_zoo.cli import cli
+from seqmnist_zoo.registry import list_models
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def on_config(config):
+    cards_nav = [{name: f"models/{name}.md"} for name in list_models()]
+    for entry in config["nav"]:
+        if isinstance(entry, dict) and "Model cards" in entry:
+            entry["Model cards"] = [entry["Model cards"][0], *cards_nav]
+    return config
+
+
+def on_files(files, config):
+    for name in list_models():
+        files.append(File.generated(config, f"models/{name}.md", content=cards.model_card(name)))
+    files.append(File.generated(config, "cli.md", content=cli_reference()))
+    study = ROOT / "tuning" / "results" / "timesteps_study.png"
+    if study.is_file():
+        files.append(File.generated(config, "images/timesteps_study.png",
+                                    content=study.read_bytes()))
+    return files
+
+
+def on_page_markdown(markdown, page, config, files):
+    markdown = cards.fill_sections(markdown)
+    markdown = markdown.replace("<!-- readme:quickstart -->", readme_quickstart())
+    markdown = markdown.replace("<!-- study:timesteps -->", timesteps_study())
+    return markdown
+
+
+def readme_quickstart() -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return text.split("## Quick start\n", 1)[1].split("\n## ", 1)[0].strip()
+
+
+def cli_reference() -> str:
+    lines = ["# Command line reference", "",
+             "Generated from the commands' own `--help`; `seqmnist-zoo COMMAND --help` prints "
+             "the same.", ""]
+    root = click.Context(cli, info_name="seqmnist-zoo")
+    lines += ["```text", cli.get_help(root), "```", ""]
+    for name, command in sorted(cli.commands.items()):
+        context = click.Context(command, info_name=f"seqmnist-zoo {name}", parent=root)
+        lines += [f"## {name}", "", "```text", command.get_help(context), "```", ""]
+    return "\n".join(lines)
+
+
+def timesteps_study() -> str:
+    results = ROOT / "tuning" / "results" / "timesteps_study.json"
+    if not results.is_file():
+        return "The study has not been run yet: run the command above."
+    data = json.loads(results.read_text(encoding="utf-8"))
+    return re.sub(r"\n{3,}", "\n\n", data["table"])

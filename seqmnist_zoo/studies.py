@@ -1,0 +1,111 @@
+"""Recorded studies: one grid search per model over a study file, summarised as a table and plot.
+
+Usage: ``python -m seqmnist_zoo.studies tuning/timesteps_study.json`` writes
+``tuning/results/<study>.json`` (every trial, the table) and ``tuning/results/<study>.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from .tuning import load_space, tune
+
+
+def run_study(path, directory="tuning_runs/studies", data=None, overwrite: bool = False,
+              verbose="auto") -> dict[str, Any]:
+    """Run the study file's search for each of its models and record the results beside it.
+
+    Examples:
+        >>> run_study("tuning/timesteps_study.json")["models"]  # doctest: +SKIP
+        ['lstm', 'gru']
+    """
+    path = Path(path)
+    study = load_space(path)
+    out_dir = path.parent / "results"
+    out_dir.mkdir(exist_ok=True)
+    rows: dict[str, dict[int, dict[str, float]]] = {}
+    for name in study["models"]:
+        started = time.perf_counter()
+        result = tune(name, tuner=study.get("tuner", "grid"), max_trials=_grid_size(study),
+                      epochs=study["epochs"], train_samples=study.get("train_samples"),
+                      space=study["hyperparameters"], directory=directory,
+                      project_name=f"{path.stem}_{name}", overwrite=overwrite, data=data,
+                      verbose=verbose)
+        rows[name] = {t["hyperparameters"]["timesteps"]: {"val_accuracy": t["score"]}
+                      for t in result.trials if t["status"] == "COMPLETED"}
+        rows[name]["seconds"] = round(time.perf_counter() - started)
+    record = {"study": path.stem, "description": study.get("description", ""),
+              "command": f"python -m seqmnist_zoo.studies {path.as_posix()}",
+              "models": study["models"], "results": rows, "table": study_table(rows)}
+    (out_dir / f"{path.stem}.json").write_text(json.dumps(record, indent=2) + "\n")
+    plot_study(rows, out_dir / f"{path.stem}.png", study.get("description", ""))
+    return record
+
+
+def _grid_size(study: dict[str, Any]) -> int:
+    size = 1
+    for entry in study["hyperparameters"].values():
+        size *= len(entry.get("values", [None]))
+    return size
+
+
+def study_table(rows: dict[str, dict]) -> str:
+    """A markdown table: one row per timestep layout, one validation-accuracy column per model.
+
+    Examples:
+        >>> print(study_table({"gru": {28: {"val_accuracy": 0.98}, "seconds": 9}}))
+        | timesteps x features | gru |
+        |---|---|
+        | 28 x 28 | 98.00% |
+        | search time | 9 s |
+    """
+    names = list(rows)
+    steps = sorted({t for r in rows.values() for t in r if t != "seconds"}, key=int)
+    lines = ["| timesteps x features | " + " | ".join(names) + " |",
+             "|---|" + "---|" * len(names)]
+    for t in steps:
+        cells = [f"{rows[n][t]['val_accuracy']:.2%}" if t in rows[n] else "-" for n in names]
+        lines.append(f"| {t} x {784 // int(t)} | " + " | ".join(cells) + " |")
+    lines.append("| search time | " + " | ".join(f"{rows[n]['seconds']} s" for n in names) + " |")
+    return "\n".join(lines)
+
+
+def plot_study(rows: dict[str, dict], output, title: str = "") -> None:
+    """Validation accuracy against timesteps (log scale), one line per model, saved as PNG.
+
+    Examples:
+        >>> plot_study({"gru": {7: {"val_accuracy": .9}, 28: {"val_accuracy": .98}}},
+        ...            tempfile.mktemp(suffix=".png"))
+    """
+    from .reports import plt
+
+    figure, axis = plt.subplots(figsize=(6.4, 4.0), dpi=100)
+    for name, by_steps in rows.items():
+        steps = sorted(int(t) for t in by_steps if t != "seconds")
+        axis.plot(steps, [by_steps[t]["val_accuracy"] * 100 for t in steps], marker="o", label=name)
+        axis.set_xscale("log")
+        axis.set_xticks(steps, [f"{t}x{784 // t}" for t in steps], rotation=30)
+    axis.set(xlabel="timesteps x features per step", ylabel="validation accuracy (%)",
+             title="Accuracy against the timestep reshape")
+    axis.legend()
+    axis.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(output)
+    plt.close(figure)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m seqmnist_zoo.studies", description=__doc__)
+    parser.add_argument("study", help="a study file under tuning/")
+    parser.add_argument("--overwrite", action="store_true", help="re-run finished trials")
+    args = parser.parse_args(argv)
+    record = run_study(args.study, overwrite=args.overwrite, verbose=2)
+    print(record["table"])
+
+
+if __name__ == "__main__":
+    main()

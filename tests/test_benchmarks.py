@@ -1,0 +1,36 @@
+"""The benchmark harness runs and reports well-formed figures (speed goals live in its output,
+not in assertions here)."""
+
+import json
+import subprocess
+from pathlib import Path
+
+from conftest import PYTHON, REPO
+
+from seqmnist_zoo.cards import performance_section
+
+
+def test_quick_harness_run_writes_tables_and_json(tmp_path, mnist_npz, python_env):
+    output = tmp_path / "bench.json"
+    env = dict(python_env, SEQMNIST_ZOO_DATA=str(mnist_npz))
+    result = subprocess.run([PYTHON, str(REPO / "benchmarks" / "run.py"), "--quick", "--families",
+                             "simple_rnn", "--output", str(output)], env=env, capture_output=True,
+                            text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(output.read_text())
+    row = report["training"]["simple_rnn"]
+    assert row["zoo"]["images_per_s"] > 0 and row["keras"]["images_per_s"] > 0
+    assert row["zoo_vs_keras"] == row["zoo"]["images_per_s"] / row["keras"]["images_per_s"]
+    assert row["zoo"]["peak_mib"] > 50  # a TensorFlow process, measured by wait4
+    assert report["first_prediction"]["with_imports_s"] > report["first_prediction"]["from_factory_s"]
+    assert set(report["cli"]) == {"python -c pass", "seqmnist-zoo --help", "seqmnist-zoo list"}
+    assert report["markdown"] in result.stdout and "| simple_rnn |" in report["markdown"]
+    assert performance_section(output) == report["markdown"]
+
+
+def test_readme_performance_section_is_generated_from_the_results():
+    results = REPO / "benchmarks" / "results.json"
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("<!-- performance:start -->\n", 1)[1].split("<!-- performance:end -->")[0]
+    assert section.strip() == performance_section(results).strip()
+    assert Path(results).is_file(), "run python benchmarks/run.py and commit benchmarks/results.json"

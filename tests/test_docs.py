@@ -1,0 +1,60 @@
+"""The API site's promises: every public function and class has a docstring with an example,
+and every public name is on the API page. (`mkdocs build --strict` itself runs in the README's
+test block.)"""
+
+import importlib
+import inspect
+import pkgutil
+from pathlib import Path
+
+import pytest
+
+import seqmnist_zoo
+
+REPO = Path(__file__).resolve().parents[1]
+MODULES = sorted(m.name for m in pkgutil.iter_modules(seqmnist_zoo.__path__)
+                 if not m.name.startswith("_") and m.name not in {"cli", "weights"})
+
+
+def _public_objects(module_name):
+    module = importlib.import_module(f"seqmnist_zoo.{module_name}")
+    for name, obj in vars(module).items():
+        if name.startswith("_") or not (inspect.isfunction(obj) or inspect.isclass(obj)):
+            continue
+        if getattr(obj, "__module__", None) == module.__name__ and name != "main":
+            yield f"{module_name}.{name}", obj
+
+
+PUBLIC = [item for module in MODULES for item in _public_objects(module)]
+
+
+def test_the_scan_found_the_api():
+    names = {name for name, _ in PUBLIC}
+    assert {"models.lstm", "registry.list_models", "tuning.tune", "reports.confusion_figure"} <= names
+
+
+@pytest.mark.parametrize("name,obj", PUBLIC, ids=[name for name, _ in PUBLIC])
+def test_public_object_has_a_docstring_with_an_example(name, obj):
+    doc = inspect.getdoc(obj) or ""
+    assert doc.strip(), f"{name} has no docstring"
+    assert "Examples:" in doc and ">>>" in doc, f"{name} has no runnable example"
+
+
+def test_every_public_name_is_on_the_api_page():
+    page = (REPO / "docs" / "api.md").read_text()
+    missing = [n for n in seqmnist_zoo.__all__ if n != "__version__" and n not in page]
+    assert not missing
+
+
+def test_docs_quick_start_is_the_readmes():
+    index = (REPO / "docs" / "index.md").read_text()
+    assert "<!-- readme:quickstart -->" in index
+    assert "```bash" in (REPO / "README.md").read_text().split("## Quick start", 1)[1]
+
+
+def test_readme_results_table_is_generated_from_the_manifest():
+    from seqmnist_zoo.cards import fill_sections
+
+    readme = (REPO / "README.md").read_text()
+    assert "<!-- results:start -->\n| model |" in readme
+    assert fill_sections(readme) == readme, "run: python -m seqmnist_zoo.cards README.md"
