@@ -58,7 +58,11 @@ def build_model(
 ) -> keras.Model:
     """Build a registered family around `body`; the factories below are thin calls of this.
 
-    `multi_layer` families take one width per layer in `units`; the others take one integer.
+    `family` is the name the model is registered under: its pretrained weights are looked up
+    there. `body(x, units)` maps the ``(batch, timesteps, features)`` sequence to the feature
+    vector the classifier reads. `multi_layer` families take one width per layer in `units`; the
+    others take one integer. Every argument is validated before anything is built (units,
+    classes, timesteps, activation, dropout, then weights).
 
     Examples:
         >>> model = build_model("lstm", _lstm_body, units=16, classes=3)

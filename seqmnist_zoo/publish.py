@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,9 @@ def publish(name: str, trained: str | Path, tag: str = "mnist", data=None,
     model = get_model(name, weights=str(trained), **config)
     result = evaluate(model, data=data)
     target = weights_dir / f"{name}_{tag}.weights.h5"
-    shutil.copyfile(trained, target)
+    # Saved from the uncompiled model: the training checkpoint also holds the optimizer's state,
+    # which would triple the file and is of no use to someone loading pretrained weights.
+    model.save_weights(target)
     record = {
         "model": name,
         "tag": tag,

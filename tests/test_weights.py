@@ -32,6 +32,8 @@ def test_every_family_ships_mnist_weights():
 def test_record_is_complete_and_file_matches(record):
     path = record.path()
     assert path.is_file() and path.stat().st_size < MAX_BYTES
+    # float32 weights plus HDF5 bookkeeping, and no optimizer state (which would triple it)
+    assert path.stat().st_size < record.num_params * 4 * 1.2 + 64 * 1024
     assert sha256_of(path) == record.sha256
     assert record.metrics["samples"] == 10000
     assert record.metrics["accuracy"] >= TARGETS[record.model]
