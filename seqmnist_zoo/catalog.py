@@ -31,7 +31,7 @@ def _counter(cell: str, bidirectional: bool = False):
 def builtin_specs() -> list[ModelSpec]:
     """The zoo's own families, in the order they are documented.
 
-    Example:
+    Examples:
         >>> [spec.name for spec in builtin_specs()]
         ['lstm', 'gru', 'bilstm', 'stacked_lstm', 'simple_rnn']
     """
@@ -60,8 +60,8 @@ def builtin_specs() -> list[ModelSpec]:
             builder="seqmnist_zoo.models:bilstm",
             family="bilstm",
             description="A bidirectional LSTM: rows read top-down and bottom-up, states concatenated.",
-            defaults=readonly({**base, "units": 128}),
-            recipe=Recipe(learning_rate=2e-3, epochs=30, shift_pixels=2, dropout=0.3),
+            defaults=readonly({**base, "units": 192}),
+            recipe=Recipe(learning_rate=2e-3, epochs=40, shift_pixels=2, dropout=0.3),
             count_params=_counter("lstm", bidirectional=True),
         ),
         ModelSpec(

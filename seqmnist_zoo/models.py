@@ -48,7 +48,7 @@ def build_model(
     *,
     weights=None,
     timesteps: int = 28,
-    units: int | Sequence[int] = 128,
+    units: int | Sequence[int] | None = None,
     include_top: bool = True,
     classes: int = 10,
     classifier_activation: str | None = "softmax",
@@ -70,7 +70,7 @@ def build_model(
         (None, 3)
     """
     spec = get_model_spec(family)
-    units = _check_units(family, units, multi_layer)
+    units = _check_units(family, spec.defaults["units"] if units is None else units, multi_layer)
     classes = _check_positive_int("classes", classes)
     if type(timesteps) is not int or timesteps not in valid_timesteps():
         raise InvalidArgumentError(
@@ -137,7 +137,7 @@ def _check_activation(activation):
     return activation
 
 
-def lstm(weights: str | None = None, timesteps: int = 28, units: int = 128,
+def lstm(weights: str | None = None, timesteps: int = 28, units: int | None = None,
          include_top: bool = True, classes: int = 10,
          classifier_activation: str | None = "softmax", dropout: float = 0.0,
          name: str | None = None) -> keras.Model:
@@ -146,7 +146,7 @@ def lstm(weights: str | None = None, timesteps: int = 28, units: int = 128,
     Args:
         weights: None (random), ``"mnist"`` (shipped, sha256-verified) or a ``.weights.h5`` path.
         timesteps: any divisor of 784; each step sees ``784 // timesteps`` pixels.
-        units: width of the LSTM.
+        units: width of the LSTM; None takes the family's default (`model_info(name)`).
         include_top: False returns the last hidden state ``(batch, units)`` instead of classes.
         classes: number of output classes.
         classifier_activation: ``"softmax"`` or None for logits.
@@ -162,7 +162,7 @@ def lstm(weights: str | None = None, timesteps: int = 28, units: int = 128,
     return build_model("lstm", _lstm_body, **_args(locals()))
 
 
-def gru(weights: str | None = None, timesteps: int = 28, units: int = 128,
+def gru(weights: str | None = None, timesteps: int = 28, units: int | None = None,
         include_top: bool = True, classes: int = 10,
         classifier_activation: str | None = "softmax", dropout: float = 0.0,
         name: str | None = None) -> keras.Model:
@@ -175,7 +175,7 @@ def gru(weights: str | None = None, timesteps: int = 28, units: int = 128,
     return build_model("gru", _gru_body, **_args(locals()))
 
 
-def bilstm(weights: str | None = None, timesteps: int = 28, units: int = 128,
+def bilstm(weights: str | None = None, timesteps: int = 28, units: int | None = None,
            include_top: bool = True, classes: int = 10,
            classifier_activation: str | None = "softmax", dropout: float = 0.0,
            name: str | None = None) -> keras.Model:
@@ -188,7 +188,7 @@ def bilstm(weights: str | None = None, timesteps: int = 28, units: int = 128,
     return build_model("bilstm", _bilstm_body, **_args(locals()))
 
 
-def stacked_lstm(weights: str | None = None, timesteps: int = 28, units: Sequence[int] = (128, 128),
+def stacked_lstm(weights: str | None = None, timesteps: int = 28, units: Sequence[int] | None = None,
                  include_top: bool = True, classes: int = 10,
                  classifier_activation: str | None = "softmax", dropout: float = 0.0,
                  name: str | None = None) -> keras.Model:
@@ -201,7 +201,7 @@ def stacked_lstm(weights: str | None = None, timesteps: int = 28, units: Sequenc
     return build_model("stacked_lstm", _stacked_lstm_body, multi_layer=True, **_args(locals()))
 
 
-def simple_rnn(weights: str | None = None, timesteps: int = 28, units: int = 128,
+def simple_rnn(weights: str | None = None, timesteps: int = 28, units: int | None = None,
                include_top: bool = True, classes: int = 10,
                classifier_activation: str | None = "softmax", dropout: float = 0.0,
                name: str | None = None) -> keras.Model:

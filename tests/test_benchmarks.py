@@ -6,7 +6,6 @@ import subprocess
 from pathlib import Path
 
 from conftest import PYTHON, REPO
-
 from seqmnist_zoo.cards import performance_section
 
 
