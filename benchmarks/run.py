@@ -11,6 +11,7 @@ compare sides measured in the same run. Prints a table and writes JSON, from whi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -53,19 +54,27 @@ def _train_keras(impl: str, name: str, steps: int) -> dict:
     import keras
 
     from seqmnist_zoo import get_model, get_model_spec
+    from seqmnist_zoo.training import CPU_STEPS_PER_EXECUTION, cpu_unrolled, has_gpu
 
     spec = get_model_spec(name)
     units = spec.defaults["units"]
     x, y, _, _ = _mnist((steps + 5) * BATCH)
-    if impl == "zoo":
+    optimizer = keras.optimizers.Adam(1e-3, clipnorm=spec.recipe.clipnorm)
+    if impl == "zoo":  # the zoo's training path: what `train` sets up on this device
         model = get_model(name)
+        gpu = has_gpu()
+        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
+                      steps_per_execution=1 if gpu else CPU_STEPS_PER_EXECUTION)
+        context = cpu_unrolled(model, enabled=not gpu)
     else:
         model, x = _plain_keras(name, units), x.astype("float32") / 255.0
-    model.compile(optimizer=keras.optimizers.Adam(1e-3, clipnorm=spec.recipe.clipnorm),
-                  loss="sparse_categorical_crossentropy")
-    model.fit(x[:5 * BATCH], y[:5 * BATCH], batch_size=BATCH, epochs=1, verbose=0)  # compile
-    started = time.perf_counter()
-    model.fit(x[5 * BATCH:], y[5 * BATCH:], batch_size=BATCH, epochs=1, verbose=0, shuffle=False)
+        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")
+        context = contextlib.nullcontext()
+    with context:
+        model.fit(x[:5 * BATCH], y[:5 * BATCH], batch_size=BATCH, epochs=1, verbose=0)  # trace
+        started = time.perf_counter()
+        model.fit(x[5 * BATCH:], y[5 * BATCH:], batch_size=BATCH, epochs=1, verbose=0,
+                  shuffle=False)
     return {"images_per_s": steps * BATCH / (time.perf_counter() - started)}
 
 
@@ -162,7 +171,7 @@ def _first_prediction(process_start: float) -> dict:
 
 def child(case: str, quick: bool, started: float) -> dict:
     kind, impl, name = (case.split(":") + ["", ""])[:3]
-    steps = 20 if quick else 100
+    steps = 32 if quick else 96  # whole executions of 16 batches
     if kind == "train":
         return _train_torch(name, steps) if impl == "torch" else _train_keras(impl, name, steps)
     if kind == "infer":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -21,7 +22,7 @@ NUM_CLASSES = 10
 
 
 def compile_model(model: keras.Model, recipe: Recipe | None = None, steps_per_epoch: int | None = None,
-                  family: str | None = None) -> keras.Model:
+                  family: str | None = None, steps_per_execution: int = 1) -> keras.Model:
     """Compile `model` with a recipe's optimizer, learning rate (schedule) and clipping.
 
     Without `recipe`, the recipe of the family named by `family` (default: the model's name) is
@@ -50,6 +51,7 @@ def compile_model(model: keras.Model, recipe: Recipe | None = None, steps_per_ep
         optimizer=optimizer,
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=_emits_logits(model)),
         metrics=["accuracy"],
+        steps_per_execution=steps_per_execution,
     )
     return model
 
@@ -60,6 +62,66 @@ def _emits_logits(model: keras.Model) -> bool:
     except ValueError:
         return False
     return getattr(head.activation, "__name__", "") == "linear"
+
+
+MAX_UNROLLED_STEPS = 64
+CPU_STEPS_PER_EXECUTION = 16
+
+
+def has_gpu() -> bool:
+    """Whether the active Keras backend sees a GPU.
+
+    Examples:
+        >>> isinstance(has_gpu(), bool)
+        True
+    """
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return bool(tf.config.list_physical_devices("GPU"))
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return any(d.platform == "gpu" for d in jax.devices())
+    return False
+
+
+@contextlib.contextmanager
+def cpu_unrolled(model: keras.Model, enabled: bool | None = None):
+    """Unroll the model's recurrent layers while the block runs (CPU training speed-up).
+
+    On a CPU an unrolled loop of up to `MAX_UNROLLED_STEPS` steps trains faster than the
+    symbolic loop; on a GPU the unrolled form would lose the cuDNN kernels, so by default
+    (`enabled=None`) nothing changes there. The layers' saved config keeps ``unroll=False``
+    and the weights are the same objects, so the trained model is an ordinary one.
+
+    Examples:
+        >>> from seqmnist_zoo import gru
+        >>> model = gru(units=8)
+        >>> with cpu_unrolled(model, enabled=True):
+        ...     model.get_layer("gru").unroll
+        True
+        >>> model.get_layer("gru").unroll
+        False
+    """
+    if enabled is None:
+        enabled = not has_gpu()
+    try:
+        length = model.get_layer("timesteps").output.shape[1]
+    except ValueError:  # not a zoo model: its sequence length is unknown, leave it alone
+        length = None
+    short = length is not None and length <= MAX_UNROLLED_STEPS
+    recurrent = [layer for layer in model._flatten_layers()
+                 if isinstance(layer, keras.layers.RNN) and short]
+    saved = [layer.unroll for layer in recurrent]
+    if enabled:
+        for layer in recurrent:
+            layer.unroll = True
+    try:
+        yield model
+    finally:
+        for layer, unroll in zip(recurrent, saved, strict=True):
+            layer.unroll = unroll
 
 
 class ShiftedImages(keras.utils.PyDataset):
@@ -173,7 +235,9 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
     (x_fit, y_fit), (x_val, y_val) = split_validation(x, y, recipe, train_samples)
     model = spec.load_builder()(weights=None, dropout=recipe.dropout, **config)
     steps = -(-len(x_fit) // recipe.batch_size)
-    compile_model(model, recipe, steps_per_epoch=steps)
+    gpu = has_gpu()
+    compile_model(model, recipe, steps_per_epoch=steps,
+                  steps_per_execution=1 if gpu else min(CPU_STEPS_PER_EXECUTION, steps))
 
     checkpoint = BestCheckpoint(output)
     all_callbacks = [checkpoint, *callbacks]
@@ -187,8 +251,10 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
         fit_data = dict(x=x_fit, y=y_fit, batch_size=recipe.batch_size, shuffle=True)
     started, interrupted, history = time.perf_counter(), False, {}
     try:
-        history = model.fit(**fit_data, epochs=recipe.epochs, validation_data=(x_val, y_val),
-                            callbacks=all_callbacks, verbose=verbose).history
+        with cpu_unrolled(model, enabled=not gpu):
+            history = model.fit(**fit_data, epochs=recipe.epochs,
+                                validation_data=(x_val, y_val), callbacks=all_callbacks,
+                                verbose=verbose).history
     except KeyboardInterrupt:
         interrupted = True
         history = model.history.history if model.history else {}

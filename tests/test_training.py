@@ -173,3 +173,29 @@ def test_bad_training_arguments():
         train("gru", epochs=0)
     with pytest.raises(InvalidArgumentError, match="train_samples must be an integer >= 10"):
         train("gru", train_samples=3)
+
+
+@pytest.mark.parametrize("name", ["lstm", "gru", "bilstm", "stacked_lstm", "simple_rnn"])
+def test_cpu_unrolled_path_gives_the_same_outputs_and_keeps_the_config(name, mnist):
+    from seqmnist_zoo import get_model
+    from seqmnist_zoo.training import cpu_unrolled
+
+    model = get_model(name, units=(8, 8) if name == "stacked_lstm" else 8)
+    digits = mnist[1][0][:16]
+    symbolic = model.predict(digits, verbose=0)
+    recurrent = [layer for layer in model._flatten_layers() if isinstance(layer, keras.layers.RNN)]
+    with cpu_unrolled(model, enabled=True):
+        assert all(layer.unroll for layer in recurrent)
+        unrolled = keras.Model(model.input, model.output).predict(digits, verbose=0)
+    np.testing.assert_allclose(symbolic, unrolled, rtol=1e-5, atol=1e-6)
+    assert not any(layer.unroll for layer in recurrent)
+    assert all(not layer.get_config()["unroll"] for layer in recurrent)
+
+
+def test_pixel_by_pixel_models_are_never_unrolled():
+    from seqmnist_zoo import get_model
+    from seqmnist_zoo.training import cpu_unrolled
+
+    model = get_model("gru", units=4, timesteps=784)
+    with cpu_unrolled(model, enabled=True):
+        assert model.get_layer("gru").unroll is False  # 784 steps would explode the graph
