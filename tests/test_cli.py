@@ -4,9 +4,9 @@ import json
 import subprocess
 
 import pytest
-from conftest import PYTHON
 
 import seqmnist_zoo
+from conftest import PYTHON
 from seqmnist_zoo import list_models, model_info
 
 

@@ -5,8 +5,8 @@ import subprocess
 import textwrap
 
 import pytest
-from conftest import PYTHON, REPO
 
+from conftest import PYTHON, REPO
 from seqmnist_zoo import (
     InvalidArgumentError,
     ModelSpec,

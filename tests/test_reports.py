@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import read_event_tags
 from PIL import Image
 
+from conftest import read_event_tags
 from seqmnist_zoo import train
 from seqmnist_zoo.reports import confusion_figure, figure_to_array, misclassified_figure
 

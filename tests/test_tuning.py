@@ -9,8 +9,8 @@ import time
 import keras
 import keras_tuner as kt
 import pytest
-from conftest import PYTHON, read_event_tags
 
+from conftest import PYTHON, read_event_tags
 from seqmnist_zoo import InvalidArgumentError, SeqMnistZooError
 from seqmnist_zoo.tuning import (
     ProjectLock,
