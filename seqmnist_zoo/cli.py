@@ -164,13 +164,9 @@ def report(name, weights, output, data):
 def _load(name: str, weights: str, timesteps, units):
     """Build NAME with `weights`; a file's sibling JSON record (from `train`) supplies its config."""
     get_model_spec(name)
-    from pathlib import Path
+    from .pretrained import read_run_config
 
-    config = {}
-    record = Path(weights.replace(".weights.h5", ".json")) if weights.endswith(".weights.h5") else None
-    if record is not None and record.is_file():
-        config = json.loads(record.read_text(encoding="utf-8")).get("config", {})
-        config = {k: tuple(v) if isinstance(v, list) else v for k, v in config.items()}
+    config = read_run_config(weights)
     if timesteps is not None:
         config["timesteps"] = timesteps
     if units is not None:

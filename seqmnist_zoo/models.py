@@ -159,7 +159,7 @@ def lstm(weights: str | None = None, timesteps: int = 28, units: int | None = No
         >>> model.predict(np.zeros((1, 28, 28), "uint8"), verbose=0).shape
         (1, 10)
     """
-    return build_model("lstm", _lstm_body, **_args(locals()))
+    return build_model("lstm", _lstm_body, **locals())
 
 
 def gru(weights: str | None = None, timesteps: int = 28, units: int | None = None,
@@ -172,7 +172,7 @@ def gru(weights: str | None = None, timesteps: int = 28, units: int | None = Non
         >>> gru(units=32, timesteps=14).input_shape
         (None, 28, 28)
     """
-    return build_model("gru", _gru_body, **_args(locals()))
+    return build_model("gru", _gru_body, **locals())
 
 
 def bilstm(weights: str | None = None, timesteps: int = 28, units: int | None = None,
@@ -185,7 +185,7 @@ def bilstm(weights: str | None = None, timesteps: int = 28, units: int | None = 
         >>> bilstm(units=16, include_top=False).output_shape
         (None, 32)
     """
-    return build_model("bilstm", _bilstm_body, **_args(locals()))
+    return build_model("bilstm", _bilstm_body, **locals())
 
 
 def stacked_lstm(weights: str | None = None, timesteps: int = 28, units: Sequence[int] | None = None,
@@ -198,7 +198,7 @@ def stacked_lstm(weights: str | None = None, timesteps: int = 28, units: Sequenc
         >>> len(stacked_lstm(units=(32, 16, 8)).layers)
         7
     """
-    return build_model("stacked_lstm", _stacked_lstm_body, multi_layer=True, **_args(locals()))
+    return build_model("stacked_lstm", _stacked_lstm_body, multi_layer=True, **locals())
 
 
 def simple_rnn(weights: str | None = None, timesteps: int = 28, units: int | None = None,
@@ -213,8 +213,4 @@ def simple_rnn(weights: str | None = None, timesteps: int = 28, units: int | Non
         >>> float(model.optimizer.clipnorm)
         1.0
     """
-    return build_model("simple_rnn", _simple_rnn_body, **_args(locals()))
-
-
-def _args(local_vars: dict) -> dict:
-    return {k: v for k, v in local_vars.items() if k != "self"}
+    return build_model("simple_rnn", _simple_rnn_body, **locals())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,33 @@ def verified_file(record: WeightsSpec, path=None) -> Path:
     if actual != record.sha256:
         raise WeightsIntegrityError(path, expected=record.sha256, actual=actual)
     return path
+
+
+def run_record_path(weights_file) -> Path:
+    """Where `train` records a checkpoint's run (config, recipe, versions): beside it, as JSON.
+
+    Examples:
+        >>> run_record_path("runs/gru/gru.weights.h5").as_posix()
+        'runs/gru/gru.json'
+    """
+    weights_file = Path(weights_file)
+    return weights_file.with_name(weights_file.name.replace(".weights.h5", ".json"))
+
+
+def read_run_config(weights_file) -> dict[str, Any]:
+    """The model config (timesteps, units, ...) `train` recorded for a checkpoint, or {}.
+
+    Lists are returned as tuples, the form the factories take for per-layer widths.
+
+    Examples:
+        >>> read_run_config("no/such.weights.h5")
+        {}
+    """
+    record = run_record_path(weights_file)
+    if not str(weights_file).endswith(".weights.h5") or not record.is_file():
+        return {}
+    config = json.loads(record.read_text(encoding="utf-8")).get("config", {})
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in config.items()}
 
 
 def resolve_weights(spec: ModelSpec, weights, config: dict[str, Any]) -> Path | None:

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .pretrained import sha256_of
+from .pretrained import read_run_config, run_record_path, sha256_of
 from .registry import get_model
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
@@ -29,9 +29,8 @@ def publish(name: str, trained: str | Path, tag: str = "mnist", data=None,
     from .training import evaluate
 
     trained = Path(trained)
-    run = json.loads(trained.with_name(trained.name.replace(".weights.h5", ".json")).read_text())
-    config = {k: tuple(v) if isinstance(v, list) else v for k, v in run["config"].items()}
-    model = get_model(name, weights=str(trained), **config)
+    run = json.loads(run_record_path(trained).read_text(encoding="utf-8"))
+    model = get_model(name, weights=str(trained), **read_run_config(trained))
     result = evaluate(model, data=data)
     target = weights_dir / f"{name}_{tag}.weights.h5"
     # Saved from the uncompiled model: the training checkpoint also holds the optimizer's state,

@@ -16,6 +16,7 @@ import numpy as np
 
 from .data import load_mnist
 from .errors import InvalidArgumentError
+from .pretrained import run_record_path
 from .registry import Recipe, get_model_spec
 
 NUM_CLASSES = 10
@@ -274,8 +275,7 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
         "train_seconds": round(time.perf_counter() - started, 1),
         "environment": environment(),
     }
-    output.with_name(output.name.replace(".weights.h5", ".json")).write_text(
-        json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    run_record_path(output).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return TrainResult(output=output, record=record, history=history, interrupted=interrupted)
 
 
@@ -338,17 +338,18 @@ def evaluate(model, weights="mnist", data=None, batch_size: int = 1000, logdir=N
         model = get_model_spec(model).load_builder()(weights=weights)
     else:
         name = model.name
-    x, y = data if isinstance(data, tuple) and len(data) == 2 and np.ndim(data[1]) == 1 \
-        else load_mnist(data)[1]
+    # `data` is an (x, y) pair of test arrays (y one-dimensional), or a path for load_mnist.
+    given_pair = isinstance(data, tuple) and len(data) == 2 and np.ndim(data[1]) == 1
+    x, y = data if given_pair else load_mnist(data)[1]
     probabilities = predict_probabilities(model, x, batch_size)
     result = summarize(probabilities, y)
     if logdir is not None or report_dir is not None:
         from . import reports
 
+        figures = reports.figures_for(result, x, y, probabilities, "test")
         if logdir is not None:
-            reports.log_images(logdir, reports.figures_for(result, x, y, probabilities, "test"))
+            reports.log_images(logdir, figures)
         if report_dir is not None:
-            figures = reports.figures_for(result, x, y, probabilities, "test")
             reports.write_report(report_dir, name, str(weights), result, figures)
     return result
 

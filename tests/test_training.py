@@ -199,3 +199,18 @@ def test_pixel_by_pixel_models_are_never_unrolled():
     model = get_model("gru", units=4, timesteps=784)
     with cpu_unrolled(model, enabled=True):
         assert model.get_layer("gru").unroll is False  # 784 steps would explode the graph
+
+
+def test_publish_measures_copies_and_records(trained, tmp_path, mnist):
+    from seqmnist_zoo.pretrained import sha256_of
+    from seqmnist_zoo.publish import WEIGHTS_DIR, publish
+
+    (tmp_path / "manifest.json").write_text((WEIGHTS_DIR / "manifest.json").read_text())
+    record = publish("gru", trained[0], tag="mine", data=mnist[1], weights_dir=tmp_path)
+    shipped = tmp_path / "gru_mine.weights.h5"
+    assert record["sha256"] == sha256_of(shipped)
+    assert record["config"] == {"timesteps": 14, "classes": 10, "units": 16}
+    assert record["metrics"]["samples"] == 10000 and 0 < record["metrics"]["accuracy"] <= 1
+    assert shipped.stat().st_size < trained[0].stat().st_size  # no optimizer state shipped
+    manifest = json.loads((tmp_path / "manifest.json").read_text())["weights"]
+    assert [r["tag"] for r in manifest if r["model"] == "gru"] == ["mine", "mnist"]
