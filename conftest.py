@@ -1,6 +1,7 @@
 """Names the docstring examples may use without importing them (pytest --doctest-modules)."""
 
 import os
+import pathlib
 import tempfile
 
 import numpy as np
@@ -17,5 +18,5 @@ def _doctest_names(doctest_namespace, tmp_path, monkeypatch, request):
 
     from seqmnist_zoo import get_model_spec
 
-    doctest_namespace.update(np=np, tempfile=tempfile, kt=keras_tuner,
+    doctest_namespace.update(np=np, tempfile=tempfile, pathlib=pathlib, kt=keras_tuner,
                              get_model_spec=get_model_spec)

@@ -74,3 +74,14 @@ class WeightsIntegrityError(WeightsError):
             f"expected {expected}. The file is corrupt or was replaced; reinstall seqmnist-zoo "
             "or pass weights=None."
         )
+
+
+class NoDigitError(InvalidArgumentError):
+    """A picture in which no digit could be found (blank, or too little contrast).
+
+    Examples:
+        >>> NoDigitError("no digit found").exit_code
+        1
+    """
+
+    exit_code = 1

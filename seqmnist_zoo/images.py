@@ -1,88 +1,173 @@
-"""Reading user images (PNG, JPEG, .npy of any size) into MNIST's 28x28 light-on-dark form."""
+"""Reading what users hand the zoo (files, folders, PIL images, arrays) into grayscale pixels.
+
+Everything comes out as float32 ``(height, width)`` arrays in [0, 255], with transparency
+composited onto white paper and EXIF rotation applied. Turning them into MNIST's form is the job
+of `seqmnist_zoo.preprocess`.
+"""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from .errors import InvalidArgumentError
 
-SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".npy")
+SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".npy")
+MAX_PIXELS = 50_000_000  # larger pictures are refused before decoding (decompression bombs)
+MIN_SIDE = 8  # smaller pictures hold too little to find a digit in
+UNIT_RANGE_WARNING = "pixel values in [0, 1] were read as intensities and scaled to [0, 255]"
 
 
-def read_digits(path, invert: bool | None = None) -> np.ndarray:
-    """Read one image file (or a ``.npy`` stack) as float32 digits of shape ``(n, 28, 28)``.
+def expand_paths(paths) -> list[Path]:
+    """Files to read: each file as given, each folder's image files in sorted order.
 
-    Colour is dropped, any size is resized to 28x28, values land in [0, 255]. With
-    ``invert=None`` a light background (MNIST is light-on-dark) is detected and inverted;
-    True or False forces the choice. Unreadable or non-image files raise `InvalidArgumentError`.
+    Raises `InvalidArgumentError` for a path that does not exist or a folder without images.
 
     Examples:
-        >>> import tempfile, pathlib
+        >>> folder = pathlib.Path(tempfile.mkdtemp()); _ = (folder / "a.png").write_bytes(b"")
+        >>> [p.name for p in expand_paths([folder])]
+        ['a.png']
+    """
+    found = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            inside = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES)
+            if not inside:
+                raise InvalidArgumentError(
+                    f"{path}: the folder holds no image files; accepted: {', '.join(SUFFIXES)}")
+            found += inside
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise InvalidArgumentError(f"{path}: no such file or folder")
+    return found
+
+
+def read_file(path) -> list[np.ndarray]:
+    """The grayscale images in one file: one for a picture, one per entry of a ``.npy`` stack.
+
+    Examples:
         >>> f = pathlib.Path(tempfile.mkdtemp()) / "d.npy"
         >>> np.save(f, np.zeros((2, 56, 56)))
-        >>> read_digits(f).shape
-        (2, 28, 28)
+        >>> [image.shape for image in read_file(f)]
+        [(56, 56), (56, 56)]
     """
     path = Path(path)
-    if not path.is_file():
-        raise InvalidArgumentError(f"{path}: no such file")
     if path.suffix.lower() == ".npy":
-        stack = _read_npy(path)
-    else:
-        stack = _read_picture(path)[None]
-    return np.stack([to_mnist(image, invert) for image in stack])
+        try:
+            array = np.load(path, allow_pickle=False)
+        except Exception as err:
+            raise InvalidArgumentError(f"{path}: not a readable .npy array ({_first_line(err)})") from None
+        return list(as_grayscale_stack(array, str(path)))
+    return [read_picture(path)]
 
 
-def _read_npy(path: Path) -> np.ndarray:
-    try:
-        array = np.load(path, allow_pickle=False)
-    except Exception as err:
-        raise InvalidArgumentError(f"{path}: not a readable .npy array ({err})") from None
-    if array.ndim not in (2, 3) or not np.issubdtype(array.dtype, np.number):
-        raise InvalidArgumentError(
-            f"{path}: array of shape {array.shape} and dtype {array.dtype}; expected numbers "
-            "shaped (height, width) or (n, height, width)"
-        )
-    if array.size == 0 or 0 in array.shape[-2:]:
-        raise InvalidArgumentError(f"{path}: the array is empty ({array.shape})")
-    array = array.astype("float32")
-    if not np.isfinite(array).all():
-        raise InvalidArgumentError(f"{path}: the array holds NaN or infinite values")
-    if array.max() <= 1.0:  # floats in [0, 1] are taken as intensities
-        array = array * 255.0
-    return array if array.ndim == 3 else array[None]
+def read_picture(path) -> np.ndarray:
+    """One picture file (PNG, JPEG, GIF, ...) as grayscale; an animated file gives its first frame.
 
-
-def _read_picture(path: Path) -> np.ndarray:
+    Examples:
+        >>> from PIL import Image
+        >>> f = pathlib.Path(tempfile.mkdtemp()) / "d.png"
+        >>> Image.new("RGBA", (40, 30), (0, 0, 0, 0)).save(f)   # fully transparent: white paper
+        >>> image = read_picture(f); image.shape, float(image.max())
+        ((30, 40), 255.0)
+    """
     from PIL import Image, UnidentifiedImageError
 
+    path = Path(path)
     try:
-        with Image.open(path) as image:
-            return np.asarray(image.convert("L"), dtype="float32")
-    except (UnidentifiedImageError, OSError) as err:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit decides
+            with Image.open(path) as image:
+                _check_size(image.size, str(path))
+                frames = getattr(image, "n_frames", 1)
+                if frames > 1:
+                    warnings.warn(f"{path}: an animation of {frames} frames; reading the first",
+                                  stacklevel=2)
+                    image.seek(0)
+                return pil_to_grayscale(image)
+    except Image.DecompressionBombError:
+        raise InvalidArgumentError(f"{path}: the picture is larger than {MAX_PIXELS:,} pixels; "
+                                   "scale it down first") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
         raise InvalidArgumentError(
-            f"{path}: not a readable image ({type(err).__name__}); accepted: "
-            f"{', '.join(SUFFIXES)}"
+            f"{path}: not a readable image ({_first_line(err)}); accepted: {', '.join(SUFFIXES)}"
         ) from None
 
 
-def to_mnist(image: np.ndarray, invert: bool | None = None) -> np.ndarray:
-    """Resize one grayscale image to 28x28 in [0, 255], light-on-dark like MNIST.
+def pil_to_grayscale(image) -> np.ndarray:
+    """A PIL image as float32 grayscale in [0, 255]: EXIF rotation applied, alpha on white paper.
+
+    Palette, 1-bit, 16-bit, CMYK and float images are all accepted.
 
     Examples:
-        >>> white_page = np.full((10, 10), 255.0); white_page[4:6, 4:6] = 0
-        >>> digit = to_mnist(white_page)
-        >>> float(digit[0, 0]), float(digit[14, 14]) > 100
-        (0.0, True)
+        >>> from PIL import Image
+        >>> float(pil_to_grayscale(Image.new("I;16", (9, 9), 65535)).max())
+        255.0
     """
-    from PIL import Image
+    from PIL import Image, ImageOps
 
-    image = np.clip(np.asarray(image, dtype="float32"), 0, 255)
-    if image.shape != (28, 28):
-        image = np.asarray(Image.fromarray(image, mode="F").resize((28, 28), Image.BILINEAR))
-    if invert is None:
-        border = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
-        invert = bool(border.mean() > 127)
-    return (255.0 - image if invert else image).astype("float32")
+    _check_size(image.size, "the image")
+    image = ImageOps.exif_transpose(image)
+    if image.mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    if "A" in image.getbands() or image.mode in ("RGBa", "La"):
+        paper = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(paper, image.convert("RGBA"))
+    if image.mode.startswith("I"):  # 16- or 32-bit integers: scale the 16-bit range down
+        return np.asarray(image, dtype="float32") * np.float32(255 / 65535)
+    if image.mode == "F":
+        return np.clip(np.asarray(image, dtype="float32"), 0, None)
+    return np.asarray(image.convert("RGB").convert("L"), dtype="float32")
+
+
+def as_grayscale_stack(array, what: str = "the array") -> np.ndarray:
+    """A numeric array as float32 images ``(n, height, width)`` in [0, 255].
+
+    Accepts ``(h, w)``, ``(n, h, w)``, and colour ``(h, w, 3|4)`` pictures (alpha on white).
+    Floats in [0, 1] are taken as intensities and scaled to [0, 255], with a warning.
+
+    Examples:
+        >>> as_grayscale_stack(np.zeros((28, 28), "uint8")).shape
+        (1, 28, 28)
+        >>> as_grayscale_stack(np.array(["a"]))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        seqmnist_zoo.errors.InvalidArgumentError: the array: holds <U1 values, not numbers; ...
+    """
+    array = np.asarray(array)
+    accepted = "pixels shaped (height, width), (n, height, width) or (height, width, 3|4)"
+    if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+        raise InvalidArgumentError(f"{what}: holds {array.dtype} values, not numbers; expected {accepted}")
+    if array.ndim not in (2, 3) or array.size == 0:
+        raise InvalidArgumentError(f"{what}: shape {array.shape}; expected {accepted}")
+    floats = np.issubdtype(array.dtype, np.floating)
+    array = array.astype("float32")
+    if not np.isfinite(array).all():
+        raise InvalidArgumentError(f"{what}: holds NaN or infinite values; expected finite pixels")
+    if floats and 0 < array.max() <= 1.0:
+        warnings.warn(UNIT_RANGE_WARNING, stacklevel=2)
+        array = array * 255.0
+    if array.ndim == 3 and array.shape[-1] in (3, 4):  # one colour picture (a stack is wider)
+        if array.shape[-1] == 4:
+            alpha = np.clip(array[..., 3:] / 255.0, 0, 1)
+            array = array[..., :3] * alpha + 255.0 * (1 - alpha)
+        array = array @ np.array([0.299, 0.587, 0.114], "float32")
+    _check_size(array.shape[:-3:-1], what)
+    return array if array.ndim == 3 else array[None]
+
+
+def _check_size(size, what: str) -> None:
+    width, height = size
+    if width * height > MAX_PIXELS:
+        raise InvalidArgumentError(f"{what}: {width}x{height} is larger than {MAX_PIXELS:,} pixels; "
+                                   "scale it down first")
+    if min(width, height) < MIN_SIDE:
+        raise InvalidArgumentError(f"{what}: {width}x{height} pixels is too small to hold a digit; "
+                                   f"at least {MIN_SIDE}x{MIN_SIDE} is needed")
+
+
+def _first_line(err: Exception) -> str:
+    text = str(err).strip().splitlines()
+    return (text[0][:160] if text else type(err).__name__)

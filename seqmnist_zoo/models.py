@@ -1,7 +1,9 @@
 """The shared model builder and the recurrent body of each family.
 
-Every model reads raw digits ``(batch, 28, 28)`` (uint8 or float in [0, 255]), rescales them,
-reshapes them to ``(timesteps, 784 // timesteps)`` and runs one recurrent body. Layers keep their
+Every model reads raw MNIST-form digits ``(batch, 28, 28)``: light ink on black, pixels in
+[0, 255] (uint8 or float; not divided by 255, the model rescales them itself). It reshapes them to
+``(timesteps, 784 // timesteps)`` and runs one recurrent body. Pictures of any other form (pages,
+photos, drawings) go through `seqmnist_zoo.prepare_digits` or `predict_digits` first. Layers keep their
 cuDNN-eligible defaults (tanh/sigmoid, ``recurrent_dropout=0``, ``unroll=False``).
 """
 
@@ -101,11 +103,27 @@ def build_model(
         except Exception as err:
             raise WeightsError(
                 f"could not load {weights_path} into {family}(timesteps={timesteps}, "
-                f"units={config['units']}, classes={classes}): {err}"
+                f"units={config['units']}, classes={classes}): {_mismatch(err)}; pass the "
+                "timesteps, units and classes the file was trained with"
             ) from err
     if not include_top:
         model = keras.Model(inputs, features, name=name or family)
     return model
+
+
+def _mismatch(err: Exception) -> str:
+    """Keras' load error in a few words: which weight, which shapes (never the tensor itself)."""
+    import re
+
+    text = str(err)
+    shapes = re.findall(r"(variable|value)\.shape=(\([^)]*\))", text)
+    where = re.search(r"path=([\w/]+)", text)
+    if shapes:
+        found = dict(shapes)
+        return (f"weight {where.group(1) if where else '?'} has shape {found.get('value', '?')} in "
+                f"the file but {found.get('variable', '?')} in this model")
+    first = text.strip().splitlines()[0] if text.strip() else type(err).__name__
+    return first[:200]
 
 
 def _check_positive_int(what: str, value) -> int:
@@ -142,6 +160,10 @@ def lstm(weights: str | None = None, timesteps: int = 28, units: int | None = No
          classifier_activation: str | None = "softmax", dropout: float = 0.0,
          name: str | None = None) -> keras.Model:
     """A single-layer LSTM classifier of MNIST digits read as `timesteps` rows.
+
+    The model takes MNIST-form pixels ``(n, 28, 28)`` in [0, 255], light on black, as MNIST
+    ships them: do not divide by 255 (it rescales inside; ``x / 255`` reads as a blank digit).
+    For your own pictures use `seqmnist_zoo.predict_digits`, which puts them in that form.
 
     Args:
         weights: None (random), ``"mnist"`` (shipped, sha256-verified) or a ``.weights.h5`` path.

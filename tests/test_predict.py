@@ -1,0 +1,79 @@
+"""`seqmnist-zoo predict` and `predict_digits`: folders, top-k, JSON, what the model saw, bad files."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from seqmnist_zoo.predict import predict_digits
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+@pytest.fixture
+def digits_folder(tmp_path):
+    folder = tmp_path / "digits"
+    folder.mkdir()
+    font = ImageFont.truetype(FONT, 160)
+    for digit in (2, 5, 9):
+        picture = Image.new("L", (400, 300), 240)
+        ImageDraw.Draw(picture).text((30 * digit, 40), str(digit), font=font, fill=20)
+        picture.save(folder / f"digit_{digit}.png")
+    return folder
+
+
+def test_api_ranks_top_k_for_files_and_folders(digits_folder):
+    predictions = predict_digits("lstm", [digits_folder], top_k=3)
+    assert [p.digit for p in predictions] == [2, 5, 9]
+    for p in predictions:
+        probabilities = [prob for _, prob in p.top]
+        assert len(p.top) == 3 and probabilities == sorted(probabilities, reverse=True)
+        assert p.image.shape == (28, 28) and p.source.endswith(f"digit_{p.digit}.png")
+
+
+def test_cli_predicts_a_folder_as_json_and_saves_what_the_model_saw(digits_folder, tmp_path, run_cli):
+    seen = tmp_path / "seen"
+    code, out, err = run_cli("predict", "bilstm", digits_folder, "--json", "--top-k", "2",
+                             "--save-inputs", seen)
+    assert code == 0, err
+    results = json.loads(out)
+    assert [r["top"][0]["digit"] for r in results] == [2, 5, 9] and len(results[0]["top"]) == 2
+    files = sorted(p.name for p in seen.iterdir())
+    assert files == ["001_digit_2.png", "002_digit_5.png", "003_digit_9.png", "contact_sheet.png"]
+    assert np.asarray(Image.open(seen / "002_digit_5.png")).shape == (28, 28)
+
+
+def test_cli_reports_each_bad_file_on_one_line_and_predicts_the_rest(digits_folder, run_cli):
+    Image.new("L", (300, 300), 250).save(digits_folder / "blank.png")
+    (digits_folder / "zero.png").write_bytes(b"")
+    code, out, err = run_cli("predict", "gru", digits_folder)
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 2 and all(line.startswith("seqmnist-zoo: error: ") for line in lines)
+    assert "blank.png: no digit found" in lines[0] and "zero.png: not a readable image" in lines[1]
+    assert [line.split(": ")[1][0] for line in out.strip().splitlines()] == ["2", "5", "9"]
+    assert "Traceback" not in out + err
+
+
+def test_cli_raw_reads_mnist_npy_unchanged(tmp_path, mnist, run_cli):
+    _, (x, y) = mnist
+    np.save(tmp_path / "five.npy", x[:5])
+    code, out, _ = run_cli("predict", "lstm", tmp_path / "five.npy", "--raw", "--top-k", "1")
+    assert code == 0
+    assert [int(line.split(": ")[1][0]) for line in out.strip().splitlines()] == y[:5].tolist()
+
+
+@pytest.mark.parametrize("args,code,message", [
+    (["predict", "lstm", "/no/such/digit.png"], 1, "/no/such/digit.png: no such file or folder"),
+    (["predict", "lstm", "--top-k", "0", "x.png"], 2, "0 is not in the range 1<=x<=10"),
+    (["predict", "lstn", "x.png"], 2, "unknown model 'lstn'"),
+])
+def test_cli_predict_mistakes_are_one_line(run_cli, args, code, message):
+    got, out, err = run_cli(*args)
+    assert got == code and message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_cli_empty_folder_is_named(tmp_path, run_cli):
+    code, _, err = run_cli("predict", "lstm", tmp_path)
+    assert code == 1 and "the folder holds no image files" in err

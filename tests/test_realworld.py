@@ -1,0 +1,82 @@
+"""Pictures like people's own, made small here; the full table comes from benchmarks/realworld.py."""
+
+import io
+import json
+import subprocess
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import PYTHON, REPO
+from seqmnist_zoo import get_model, list_models
+from seqmnist_zoo.cards import realworld_section
+from seqmnist_zoo.preprocess import prepare_digits
+from seqmnist_zoo.realworld import drawn_digits, font_files, photographed_pages, rendered_digits
+
+
+def accuracy(model, x, y):
+    return float((model.predict(x, batch_size=1000, verbose=0).argmax(1) == np.asarray(y)).mean())
+
+
+@pytest.mark.slow
+def test_photographed_mnist_reads_almost_as_well_as_clean(mnist):
+    _, (x, y) = mnist
+    x, y = x[:300], y[:300]
+    pages = list(photographed_pages(x, seed=3))
+    assert {page.shape[0] for page in pages} != {28} and max(p.shape[1] for p in pages) > 900
+    read = prepare_digits(pages)
+    for name in ("lstm", "bilstm"):
+        model = get_model(name, weights="mnist")
+        assert accuracy(model, read, y) >= accuracy(model, x, y) - 0.02, name
+
+
+def test_every_family_reads_typed_digits():
+    fonts = font_files()
+    assert any("DejaVuSans" in f.name for f in fonts), "install Debian's fonts-dejavu-core"
+    labels, pictures = [], []
+    for digit, _, picture in rendered_digits(fonts):
+        labels.append(digit)
+        pictures.append(picture)
+    read = prepare_digits(pictures)
+    for name in list_models(pretrained=True):
+        assert accuracy(get_model(name, weights="mnist"), read, labels) >= 0.98, name
+
+
+def test_drawn_strokes_including_transparent_pngs():
+    drawn = list(drawn_digits(60, seed=5))
+    assert {style["style"] for _, style, _ in drawn} == {"white paper", "black canvas", "transparent"}
+    assert {Image.open(io.BytesIO(png)).mode for _, _, png in drawn} >= {"L", "RGBA"}
+    read = prepare_digits([Image.open(io.BytesIO(png)) for _, _, png in drawn])
+    assert accuracy(get_model("gru", weights="mnist"), read, [d for d, _, _ in drawn]) >= 0.95
+
+
+def test_pages_are_reproducible_chunk_by_chunk():
+    digits = np.eye(28, dtype="uint8")[None].repeat(3, 0) * 255
+    whole = list(photographed_pages(digits, seed=1))
+    assert np.array_equal(whole[2], next(photographed_pages(digits[2:], seed=1, start=2)))
+
+
+@pytest.mark.slow
+def test_benchmark_script_writes_the_table(tmp_path, mnist_npz, python_env):
+    output = tmp_path / "realworld.json"
+    result = subprocess.run(
+        [PYTHON, str(REPO / "benchmarks" / "realworld.py"), "--photographed", "40", "--drawn", "30",
+         "--families", "lstm", "--workers", "1", "--output", str(output)],
+        env=dict(python_env, SEQMNIST_ZOO_DATA=str(mnist_npz)), capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(output.read_text())
+    assert report["samples"]["photographed"] == 40 and report["samples"]["drawn"] == 30
+    row = report["accuracy"]["lstm"]
+    assert row["mnist"]["reader"] > 0.99
+    assert row["photographed"]["reader"] > row["photographed"]["resize_only"]
+    assert realworld_section(output) == report["markdown"] and "| `lstm` |" in report["markdown"]
+
+
+def test_readme_realworld_table_is_generated_from_the_results():
+    results = REPO / "benchmarks" / "realworld.json"
+    assert results.is_file(), "run python benchmarks/realworld.py and commit benchmarks/realworld.json"
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("<!-- realworld:start -->\n", 1)[1].split("<!-- realworld:end -->")[0]
+    assert section.strip() == realworld_section(results).strip()
+    assert all(all(target.values()) for target in json.loads(results.read_text())["targets"].values())
