@@ -36,6 +36,10 @@ def on_files(files, config):
     if study.is_file():
         files.append(File.generated(config, "images/timesteps_study.png",
                                     content=study.read_bytes()))
+    for example in sorted((ROOT / "examples").glob("*.*")):
+        if example.suffix.lower() in (".png", ".jpg"):
+            files.append(File.generated(config, f"images/examples/{example.name}",
+                                        content=example.read_bytes()))
     return files
 
 

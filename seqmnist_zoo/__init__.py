@@ -36,6 +36,12 @@ _PUBLIC = {
     "Recipe": "registry",
     "valid_timesteps": "registry",
     "load_mnist": "data",
+    "prepare_digits": "preprocess",
+    "prepare_each": "preprocess",
+    "normalize_digit": "preprocess",
+    "predict_digits": "predict",
+    "DigitPrediction": "predict",
+    "export_model": "export",
     "compile_model": "training",
     "train": "training",
     "evaluate": "training",
@@ -45,6 +51,7 @@ _PUBLIC = {
     "DatasetError": "errors",
     "WeightsError": "errors",
     "WeightsIntegrityError": "errors",
+    "NoDigitError": "errors",
 }
 
 __all__ = sorted(_PUBLIC) + ["__version__"]

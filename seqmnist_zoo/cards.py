@@ -45,13 +45,41 @@ def performance_section(path=None) -> str:
         >>> performance_section("/nonexistent.json").startswith("Not measured yet")
         True
     """
-    path = Path(path) if path else Path(__file__).resolve().parents[1] / "benchmarks" / "results.json"
+    return _benchmark_markdown(path or BENCHMARKS / "results.json", "python benchmarks/run.py")
+
+
+def realworld_section(path=None) -> str:
+    """The table last written by ``python benchmarks/realworld.py``, or how to make it.
+
+    Examples:
+        >>> realworld_section("/nonexistent.json")
+        'Not measured yet: run `python benchmarks/realworld.py`.'
+    """
+    return _benchmark_markdown(path or BENCHMARKS / "realworld.json", "python benchmarks/realworld.py")
+
+
+def export_section(path=None) -> str:
+    """The export check table last written by ``python benchmarks/export.py``, or how to make it.
+
+    Examples:
+        >>> export_section("/nonexistent.json")
+        'Not measured yet: run `python benchmarks/export.py`.'
+    """
+    return _benchmark_markdown(path or BENCHMARKS / "export.json", "python benchmarks/export.py")
+
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def _benchmark_markdown(path, command: str) -> str:
+    path = Path(path)
     if not path.is_file():
-        return "Not measured yet: run `python benchmarks/run.py`."
+        return f"Not measured yet: run `{command}`."
     return json.loads(path.read_text(encoding="utf-8"))["markdown"]
 
 
-SECTIONS = {"results": results_table, "performance": performance_section}
+SECTIONS = {"results": results_table, "performance": performance_section,
+            "realworld": realworld_section, "export": export_section}
 
 
 def fill_sections(text: str) -> str:
@@ -111,7 +139,8 @@ def model_card(name: str) -> str:
         env = ", ".join(f"{k} {v}" for k, v in record["environment"].items())
         lines += ["", f"Trained with {env}.", "", "Reproduce and check it:", "", "```bash",
                   f"seqmnist-zoo train {name}",
-                  f"python -m seqmnist_zoo.publish {name} runs/{name}/{name}.weights.h5",
+                  f"python -m seqmnist_zoo.publish {name} runs/{name}/version_0/{name}.weights.h5"
+                  "  # the path train printed",
                   f"seqmnist-zoo evaluate {name}", "```", ""]
     if not info["weights"]:
         lines += ["No pretrained weights are shipped for this model.", ""]

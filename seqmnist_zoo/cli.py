@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -24,11 +25,37 @@ def _units(value: str | None):
     return parts[0] if len(parts) == 1 else parts
 
 
+class ClipNorm(click.ParamType):
+    """A positive gradient-norm clip, or 'none' (returned as 0: no clipping)."""
+
+    name = "NUMBER|none"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, (int, float)):
+            return value
+        if str(value).lower() in ("none", "off", "0"):
+            return 0.0
+        try:
+            number = float(value)
+        except ValueError:
+            number = -1.0
+        if not number > 0:
+            self.fail(f"{value!r} is not a positive number or 'none'", param, ctx)
+        return number
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="seqmnist-zoo")
-def cli():
+@click.option("-v", "--verbose", is_flag=True,
+              help="Show TensorFlow's and Keras' own log messages (hidden by default).")
+@click.pass_context
+def cli(ctx, verbose):
     """Recurrent MNIST classifiers that read digits as sequences: list, inspect, train, evaluate,
     predict and tune them. MNIST is read from $SEQMNIST_ZOO_DATA or the Keras cache."""
+    if not verbose:
+        from .quiet import framework_logs_silenced
+
+        ctx.with_resource(framework_logs_silenced())
 
 
 @cli.command("list")
@@ -86,30 +113,36 @@ def info(name, as_json):
 @click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True))
 @click.option("--timesteps", type=int, help="Rows per image; any divisor of 784.")
 @click.option("--units", help="Hidden units; a comma list for stacked_lstm (e.g. 128,64).")
-@click.option("--clipnorm", type=click.FloatRange(min=0, min_open=True), help="Gradient-norm clip.")
+@click.option("--clipnorm", type=ClipNorm(),
+              help="Gradient-norm clip: a positive number, or 'none' to train without clipping.")
 @click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), help="Dropout before the head.")
 @click.option("--seed", type=int, help="Override the recipe's seed.")
 @click.option("--train-samples", type=click.IntRange(min=10), help="Fit on only N images (quick runs).")
 @click.option("--logdir", type=click.Path(file_okay=False), help="TensorBoard log folder.")
 @click.option("--output", type=click.Path(dir_okay=False),
-              help="Best checkpoint path (default runs/NAME/NAME.weights.h5).")
+              help="Best checkpoint path (default: a new runs/NAME/version_N/NAME.weights.h5).")
+@click.option("--overwrite", is_flag=True, help="Allow --output to replace an existing checkpoint.")
 @click.option("--data", type=click.Path(), help="MNIST .npz or folder (default $SEQMNIST_ZOO_DATA).")
 def train(name, epochs, batch_size, learning_rate, timesteps, units, clipnorm, dropout, seed,
-          train_samples, logdir, output, data):
-    """Train NAME with its shipped recipe (options override it); keeps the best epoch."""
+          train_samples, logdir, output, overwrite, data):
+    """Train NAME with its shipped recipe (options override it); keeps the best epoch.
+
+    Each run gets its own folder runs/NAME/version_N/ unless --output names the checkpoint.
+    """
     get_model_spec(name)  # an unknown name fails before TensorFlow loads
     from .training import train as run_training
 
     result = run_training(
         name, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
         timesteps=timesteps, units=_units(units), clipnorm=clipnorm, dropout=dropout, seed=seed,
-        train_samples=train_samples,
-        logdir=logdir, output=output, data=data)
+        train_samples=train_samples, logdir=logdir, output=output, overwrite=overwrite, data=data)
     record = result.record
     if record["best_epoch"] is None:
         raise SeqMnistZooError("interrupted before the first epoch ended; nothing was saved")
     click.echo(f"best epoch {record['best_epoch']}: val accuracy {record['val_accuracy']:.4f}; "
                f"weights in {result.output}")
+    if record.get("warning"):
+        click.echo(f"seqmnist-zoo: warning: {record['warning']}", err=True)
     if result.interrupted:
         click.echo("interrupted: the best checkpoint so far is kept", err=True)
         sys.exit(130)
@@ -180,45 +213,114 @@ def _load(name: str, weights: str, timesteps, units):
 @click.argument("name")
 @click.argument("images", nargs=-1, required=True, type=click.Path())
 @click.option("--weights", default="mnist", show_default=True, help="A tag or a .weights.h5 file.")
-@click.option("--top-k", type=click.IntRange(1, 10), default=1, show_default=True)
+@click.option("--top-k", type=click.IntRange(1, 10), default=3, show_default=True,
+              help="How many digits to show per image, most likely first.")
 @click.option("--invert/--no-invert", default=None,
-              help="Force inverting (dark digit on light paper) or not; default: detect.")
+              help="Force reading the picture as dark ink on light paper (or not); default: detect.")
+@click.option("--raw", is_flag=True,
+              help="Inputs are already MNIST-form 28x28 digits (light on black): do not normalise.")
+@click.option("--save-inputs", type=click.Path(file_okay=False),
+              help="Write the 28x28 digits the model saw (PNG each, plus contact_sheet.png) here.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def predict(name, images, weights, top_k, invert, as_json):
-    """Classify IMAGES (PNG, JPEG or .npy, any size) with NAME; bad files are reported, not fatal."""
+def predict(name, images, weights, top_k, invert, raw, save_inputs, as_json):
+    """Classify pictures of digits: files (PNG, JPEG, GIF, BMP, WebP, TIFF, .npy) or folders.
+
+    Any size, dark-on-light or light-on-dark, transparent or not: each picture is read the way
+    MNIST was made (cropped to its ink, fitted in 20x20, centred by mass in 28x28). A file that
+    cannot be read or holds no digit is reported on its own line; the others are still predicted.
+    """
     get_model_spec(name)
-    from .images import read_digits
+    import warnings
 
-    loaded, failures = [], 0
-    for path in images:
-        try:
-            loaded.append((path, read_digits(path, invert)))
-        except SeqMnistZooError as err:
-            click.echo(f"seqmnist-zoo: error: {err}", err=True)
-            failures += 1
-    if loaded:
-        import numpy as np
+    from .preprocess import prepare_each
 
-        model = _load(name, weights, None, None)
-        probs = model.predict(np.concatenate([d for _, d in loaded]), verbose=0)
-        results, row = [], 0
-        for path, digits in loaded:
-            for i in range(len(digits)):
-                best = np.argsort(probs[row])[::-1][:top_k]
-                label = path if len(digits) == 1 else f"{path}[{i}]"
-                results.append({"image": label, "top": [
-                    {"digit": int(d), "probability": float(probs[row][d])} for d in best]})
-                row += 1
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        prepared = prepare_each(images, invert=invert, raw=raw)
+    for message in dict.fromkeys(str(w.message) for w in caught):
+        click.echo(f"seqmnist-zoo: warning: {' '.join(message.split())}", err=True)
+    failed = [item for item in prepared if not item.ok]
+    for item in failed:
+        click.echo(f"seqmnist-zoo: error: {' '.join(str(item.error).split())}", err=True)
+    ready = [item for item in prepared if item.ok]
+    if ready:
+        from .predict import rank
+
+        predictions = rank(_load(name, weights, None, None), ready, top_k)
         if as_json:
-            click.echo(json.dumps(results, indent=2))
-        for result in results if not as_json else ():
-            click.echo(f"{result['image']}: " + ", ".join(
-                f"{t['digit']} ({t['probability']:.1%})" for t in result["top"]))
-    if failures:
+            click.echo(json.dumps([p.to_dict() for p in predictions], indent=2))
+        else:
+            for p in predictions:
+                click.echo(f"{p.source}: " + ", ".join(f"{d} ({prob:.1%})" for d, prob in p.top))
+        if save_inputs:
+            from .reports import write_inputs
+
+            written = write_inputs(save_inputs, predictions)
+            click.echo(f"the {len(predictions)} digit(s) the model saw: {written[-1]}", err=True)
+    if failed:
         sys.exit(1)
 
 
-@cli.command()
+@cli.command("export")
+@click.argument("name")
+@click.option("--format", "export_format", type=click.Choice(["saved_model", "onnx", "litert"]),
+              required=True, help="SavedModel folder, .onnx file or LiteRT .tflite file.")
+@click.option("--weights", default="mnist", show_default=True, help="A tag or a .weights.h5 file.")
+@click.option("--timesteps", type=int, help="For a weights file: the timesteps it was trained with.")
+@click.option("--units", help="For a weights file: its hidden units.")
+@click.option("--output", type=click.Path(), help="Default: exports/NAME.onnx, .tflite or _saved_model.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output.")
+@click.option("--check/--no-check", default=True, show_default=True,
+              help="Run the file in its own runtime on 1,000 MNIST test digits and compare with Keras.")
+@click.option("--data", type=click.Path(), help="MNIST .npz or folder (default $SEQMNIST_ZOO_DATA).")
+def export_command(name, export_format, weights, timesteps, units, output, overwrite, check, data):
+    """Export NAME as a deployable file, with its input contract in OUTPUT.json beside it."""
+    get_model_spec(name)
+    from .export import default_path, export_model, require_runtime
+
+    require_runtime(export_format)
+    model = _load(name, weights, timesteps, units)
+    images = None
+    if check:
+        from .data import load_mnist
+
+        images = load_mnist(data)[1][0][:1000]
+    from .pretrained import weights_sha256
+
+    path = Path(output) if output else default_path(name, export_format)
+    contract = export_model(model, path, export_format, overwrite=overwrite, check_images=images,
+                            weights_sha256=weights_sha256(get_model_spec(name), weights))
+    click.echo(f"wrote {path} (input contract: {path}.json)")
+    if check:
+        result = contract["check"]
+        click.echo(f"check in {result['runtime']} on {result['images']:,} MNIST test digits: "
+                   f"same top-1 digit as Keras for {result['same_top1']:,}, largest probability "
+                   f"difference {result['max_abs_difference']:.1e}")
+
+
+class _TuneCommand(click.Command):
+    """`tune`, whose help ends with the search spaces and what each tuner needs."""
+
+    def format_epilog(self, ctx, formatter):
+        from .registry import list_models
+        from .spaces import default_space, describe_space, shipped_spaces
+
+        by_space: dict[str, list[str]] = {}
+        for name in list_models():
+            by_space.setdefault(describe_space(default_space(name)), []).append(name)
+        with formatter.section("Default search space (without --space)"):
+            formatter.write_dl([(", ".join(names), text) for text, names in by_space.items()])
+        with formatter.section("Shipped spaces (--space NAME; any JSON file of that form works too)"):
+            formatter.write_dl(list(shipped_spaces().items()))
+        with formatter.section("Notes"):
+            formatter.write_text(
+                "A GPU is used automatically when the backend sees one (cuDNN kernels on "
+                "TensorFlow); --distribution mirrored spreads each trial over all local GPUs. "
+                "--tuner bayesian needs scikit-learn: pip install 'seqmnist-zoo[bayesian]'. "
+                "Re-running a project with the same settings resumes it; --max-trials may grow.")
+
+
+@cli.command(cls=_TuneCommand)
 @click.argument("name")
 @click.option("--tuner", "tuner_kind", type=click.Choice(["random", "hyperband", "bayesian", "grid"]),
               help="Search algorithm (default: the space file's, else random).")
@@ -227,7 +329,7 @@ def predict(name, images, weights, top_k, invert, as_json):
 @click.option("--executions-per-trial", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--train-samples", type=click.IntRange(min=10), help="Search on only N images.")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Default: the family's recipe.")
-@click.option("--space", type=click.Path(dir_okay=False), help="A JSON search space (see tuning/).")
+@click.option("--space", help="A shipped space's name (listed below) or a JSON space file.")
 @click.option("--directory", default="tuning_runs", show_default=True, type=click.Path(file_okay=False))
 @click.option("--project-name", help="Default: NAME. Re-running the same project resumes it.")
 @click.option("--overwrite", is_flag=True, help="Discard the project's trials and start afresh.")
@@ -249,7 +351,7 @@ def tune(name, tuner_kind, max_trials, epochs, executions_per_trial, train_sampl
     if tuner_id is not None:
         os.environ.update(KERASTUNER_TUNER_ID=tuner_id, KERASTUNER_ORACLE_IP=oracle_ip,
                           KERASTUNER_ORACLE_PORT=str(oracle_port))
-    from .tuning import load_space
+    from .spaces import load_space
     from .tuning import tune as run_search
 
     settings = load_space(space) if space else {"hyperparameters": None}
@@ -268,12 +370,16 @@ def tune(name, tuner_kind, max_trials, epochs, executions_per_trial, train_sampl
     click.echo(f"{'trial':<7}{'status':<11}{'val acc':>9}  hyperparameters")
     for trial in result.trials:
         score = f"{trial['score']:.4f}" if trial["score"] is not None else "-"
-        click.echo(f"{trial['trial_id']:<7}{trial['status']:<11}{score:>9}  "
+        click.echo(f"#{trial['trial']:<6}{trial['status']:<11}{score:>9}  "
                    f"{json.dumps(trial['hyperparameters'])}")
     if result.best_model:
         click.echo(f"best model: {result.best_model}")
     click.echo(f"all trials: {result.summary}")
-    click.echo(f"retrain into weights: {json.loads(result.summary.read_text())['retrain']}")
+    summary = json.loads(result.summary.read_text())
+    if summary.get("warning"):
+        click.echo(f"seqmnist-zoo: warning: {summary['warning']}", err=True)
+    else:
+        click.echo(f"retrain into weights: {summary['retrain']}")
 
 
 def main(argv=None) -> None:
@@ -288,9 +394,26 @@ def main(argv=None) -> None:
         _fail(str(err), err.exit_code)
     except (KeyboardInterrupt, click.Abort):
         _fail("interrupted", 130)
+    except OSError as err:  # a file the user named: unwritable folder, full disk, ...
+        _fail(str(err), 1)
+    except Exception as err:
+        if _verbose(argv):
+            raise
+        _fail(f"unexpected {type(err).__name__}: {err} (run with -v for the full traceback)", 1)
     sys.exit(code if isinstance(code, int) else 0)
 
 
+MAX_MESSAGE = 400
+
+
 def _fail(message: str, code: int) -> None:
-    click.echo(f"seqmnist-zoo: error: {' '.join(message.split())}", err=True)
+    message = " ".join(message.split())
+    if len(message) > MAX_MESSAGE:
+        message = message[:MAX_MESSAGE - 3] + "..."
+    click.echo(f"seqmnist-zoo: error: {message}", err=True)
     sys.exit(code)
+
+
+def _verbose(argv) -> bool:
+    args = sys.argv[1:] if argv is None else argv
+    return any(a in ("-v", "--verbose") for a in args)

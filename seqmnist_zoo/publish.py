@@ -1,6 +1,6 @@
 """Maintainers' step from a trained file to shipped weights: measure, copy, record.
 
-Usage: ``python -m seqmnist_zoo.publish NAME runs/NAME/NAME.weights.h5 [--tag mnist]``.
+Usage: ``python -m seqmnist_zoo.publish NAME runs/NAME/version_N/NAME.weights.h5 [--tag mnist]``.
 The file's JSON record written by `train` supplies the config and recipe; the test-set accuracy
 and loss are measured here by `evaluate`, never typed.
 """

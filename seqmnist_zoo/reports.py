@@ -73,20 +73,24 @@ def misclassified_figure(images, labels, predicted, probabilities, limit: int = 
     return figure
 
 
-def per_class_figure(per_class_accuracy, title: str = "Accuracy per digit"):
-    """A bar chart of the accuracy of each digit, zoomed to where the bars differ.
+def per_class_figure(per_class_accuracy, title: str = "Error rate per digit"):
+    """Each digit's accuracy, drawn as its error rate in percent on an axis that starts at 0.
+
+    Near 99% every accuracy bar looks the same unless the axis is cut, which exaggerates; the
+    error rates, from zero, show the true proportions. Bars are labelled in the same unit.
 
     Examples:
         >>> per_class_figure([0.99] * 10).axes[0].get_ylabel()
-        'accuracy'
+        'error rate (%) = 100% - accuracy'
     """
-    accuracy = np.asarray(per_class_accuracy)
+    errors = (1.0 - np.asarray(per_class_accuracy, dtype=float)) * 100
     figure, axis = plt.subplots(figsize=(6.4, 3.2), dpi=100)
-    axis.bar(DIGITS, accuracy, color="tab:blue")
-    low = max(0.0, float(accuracy.min()) - 0.01)
-    axis.set(xticks=DIGITS, xlabel="digit", ylabel="accuracy", ylim=(low, 1.0), title=title)
-    for digit, value in enumerate(accuracy):
-        axis.text(digit, value, f"{value:.1%}", ha="center", va="bottom", fontsize=7)
+    axis.bar(DIGITS, errors, color="tab:red")
+    top = max(float(errors.max()) * 1.2, 0.5)
+    axis.set(xticks=DIGITS, xlabel="digit", ylabel="error rate (%) = 100% - accuracy", ylim=(0, top),
+             title=title)
+    for digit, value in enumerate(errors):
+        axis.text(digit, value, f"{value:.1f}%", ha="center", va="bottom", fontsize=7)
     figure.tight_layout()
     return figure
 
@@ -105,7 +109,7 @@ def figures_for(result: dict[str, Any], images, labels, probabilities, split: st
         "misclassified": misclassified_figure(images, labels, predicted, probabilities,
                                               title=f"Misclassified {split} digits"),
         "per_class_accuracy": per_class_figure(result["per_class_accuracy"],
-                                               f"Accuracy per digit ({split} set)"),
+                                               f"Error rate per digit ({split} set)"),
     }
 
 
@@ -173,3 +177,45 @@ def write_report(output, name: str, weights: str, result: dict[str, Any], figure
     summary = output / "summary.md"
     summary.write_text("\n".join(lines), encoding="utf-8")
     return summary
+
+
+def write_inputs(folder, predictions) -> list[Path]:
+    """Write the 28x28 digits a model saw, one PNG each, plus ``contact_sheet.png`` with captions.
+
+    `predictions` are `DigitPrediction`s (or anything with ``source``, ``image`` and ``top``).
+    Returns the files written, the contact sheet last.
+
+    Examples:
+        >>> from seqmnist_zoo.predict import DigitPrediction
+        >>> seen = DigitPrediction("my digit.png", np.zeros((28, 28), "uint8"), ((4, 0.9),))
+        >>> [p.name for p in write_inputs(tempfile.mkdtemp(), [seen])]
+        ['001_my_digit.png', 'contact_sheet.png']
+    """
+    import re
+
+    from PIL import Image
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for index, item in enumerate(predictions, start=1):
+        stem = re.sub(r"[^\w.-]+", "_", Path(item.source).stem)[:60]
+        path = folder / f"{index:03d}_{stem}.png"
+        Image.fromarray(np.asarray(item.image, "uint8")).save(path)
+        written.append(path)
+    columns = min(8, max(1, len(written)))
+    rows = max(1, -(-len(written) // columns))
+    figure, axes = plt.subplots(rows, columns, figsize=(columns * 1.5, rows * 1.75), dpi=100,
+                                squeeze=False)
+    for axis in axes.flat:
+        axis.axis("off")
+    for axis, item in zip(axes.flat, predictions, strict=False):
+        axis.imshow(item.image, cmap="gray", vmin=0, vmax=255)
+        digit, probability = item.top[0]
+        axis.set_title(f"{Path(item.source).name[:16]}\n{digit} ({probability:.0%})", fontsize=7)
+    figure.suptitle("What the model saw (28x28) and its answer", fontsize=9)
+    figure.tight_layout()
+    sheet = folder / "contact_sheet.png"
+    figure.savefig(sheet)
+    plt.close(figure)
+    return [*written, sheet]

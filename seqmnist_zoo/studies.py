@@ -1,7 +1,8 @@
 """Recorded studies: one grid search per model over a study file, summarised as a table and plot.
 
-Usage: ``python -m seqmnist_zoo.studies tuning/timesteps_study.json`` writes
-``tuning/results/<study>.json`` (every trial, the table) and ``tuning/results/<study>.png``.
+Usage: ``python -m seqmnist_zoo.studies timesteps_study`` (a shipped space, see
+`seqmnist_zoo.spaces`, or a study file) writes ``tuning/results/<study>.json`` (every trial, the
+table) and ``tuning/results/<study>.png``.
 """
 
 from __future__ import annotations
@@ -12,21 +13,22 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .tuning import load_space, tune
+from .spaces import load_space
+from .tuning import tune
 
 
-def run_study(path, directory="tuning_runs/studies", data=None, overwrite: bool = False,
-              verbose="auto") -> dict[str, Any]:
+def run_study(study_name, directory="tuning_runs/studies", data=None, overwrite: bool = False,
+              verbose="auto", results_dir="tuning/results") -> dict[str, Any]:
     """Run the study file's search for each of its models and record the results beside it.
 
     Examples:
-        >>> run_study("tuning/timesteps_study.json")["models"]  # doctest: +SKIP
+        >>> run_study("timesteps_study")["models"]  # doctest: +SKIP
         ['lstm', 'gru']
     """
-    path = Path(path)
-    study = load_space(path)
-    out_dir = path.parent / "results"
-    out_dir.mkdir(exist_ok=True)
+    path = Path(study_name)
+    study = load_space(study_name)
+    out_dir = Path(results_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     rows: dict[str, dict[int, dict[str, float]]] = {}
     for name in study["models"]:
         started = time.perf_counter()
@@ -39,7 +41,7 @@ def run_study(path, directory="tuning_runs/studies", data=None, overwrite: bool 
                       for t in result.trials if t["status"] == "COMPLETED"}
         rows[name]["seconds"] = round(time.perf_counter() - started)
     record = {"study": path.stem, "description": study.get("description", ""),
-              "command": f"python -m seqmnist_zoo.studies {path.as_posix()}",
+              "command": f"python -m seqmnist_zoo.studies {study_name}",
               "models": study["models"], "results": rows, "table": study_table(rows)}
     (out_dir / f"{path.stem}.json").write_text(json.dumps(record, indent=2) + "\n")
     plot_study(rows, out_dir / f"{path.stem}.png", study.get("description", ""))
@@ -75,7 +77,10 @@ def study_table(rows: dict[str, dict]) -> str:
 
 
 def plot_study(rows: dict[str, dict], output, title: str = "") -> None:
-    """Validation accuracy against timesteps (log scale), one line per model, saved as PNG.
+    """Validation accuracy against timesteps, one line per model, saved as PNG.
+
+    The timesteps are the study's discrete choices, drawn evenly spaced in order so that close
+    values (14 and 16, 49 and 56) keep readable labels.
 
     Examples:
         >>> plot_study({"gru": {7: {"val_accuracy": .9}, 28: {"val_accuracy": .98}}},
@@ -84,12 +89,14 @@ def plot_study(rows: dict[str, dict], output, title: str = "") -> None:
     from .reports import plt
 
     figure, axis = plt.subplots(figsize=(6.4, 4.0), dpi=100)
+    every = sorted({int(t) for by_steps in rows.values() for t in by_steps if t != "seconds"})
+    position = {t: i for i, t in enumerate(every)}
     for name, by_steps in rows.items():
         steps = sorted(int(t) for t in by_steps if t != "seconds")
-        axis.plot(steps, [by_steps[t]["val_accuracy"] * 100 for t in steps], marker="o", label=name)
-        axis.set_xscale("log")
-        axis.set_xticks(steps, [f"{t}x{784 // t}" for t in steps], rotation=30)
-    axis.set(xlabel="timesteps x features per step", ylabel="validation accuracy (%)",
+        axis.plot([position[t] for t in steps], [by_steps[t]["val_accuracy"] * 100 for t in steps],
+                  marker="o", label=name)
+    axis.set_xticks(range(len(every)), [str(t) for t in every])
+    axis.set(xlabel="timesteps T (each step reads 784 / T pixels)", ylabel="validation accuracy (%)",
              title="Accuracy against the timestep reshape")
     axis.legend()
     axis.grid(alpha=0.3)
@@ -100,7 +107,7 @@ def plot_study(rows: dict[str, dict], output, title: str = "") -> None:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m seqmnist_zoo.studies", description=__doc__)
-    parser.add_argument("study", help="a study file under tuning/")
+    parser.add_argument("study", help="a shipped study space (e.g. timesteps_study) or a file")
     parser.add_argument("--overwrite", action="store_true", help="re-run finished trials")
     args = parser.parse_args(argv)
     record = run_study(args.study, overwrite=args.overwrite, verbose=2)

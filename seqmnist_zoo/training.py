@@ -67,6 +67,35 @@ def _emits_logits(model: keras.Model) -> bool:
 
 MAX_UNROLLED_STEPS = 64
 CPU_STEPS_PER_EXECUTION = 16
+PROGRESS_UPDATES_PER_EPOCH = 25  # short epochs run fewer batches per step call, so progress shows
+CHANCE_ACCURACY = 0.1
+MEANINGFUL_ACCURACY = 0.5  # below this the zoo's families have not learnt enough to compare
+
+
+def cpu_steps_per_execution(steps_per_epoch: int) -> int:
+    """Batches per step call on a CPU: up to 16, but at least 25 progress updates an epoch.
+
+    Examples:
+        >>> cpu_steps_per_execution(430), cpu_steps_per_execution(16)
+        (16, 1)
+    """
+    return max(1, min(CPU_STEPS_PER_EXECUTION, steps_per_epoch // PROGRESS_UPDATES_PER_EPOCH))
+
+
+def budget_warning(accuracy: float | None, epochs: int, samples: int) -> str | None:
+    """A warning when a validation accuracy is too close to chance to mean anything, else None.
+
+    Examples:
+        >>> budget_warning(0.995, 30, 55000) is None
+        True
+        >>> budget_warning(0.11, 1, 2000)[:44]
+        'validation accuracy 11.0% is near chance (10'
+    """
+    if accuracy is None or accuracy >= MEANINGFUL_ACCURACY:
+        return None
+    return (f"validation accuracy {accuracy:.1%} is near chance ({CHANCE_ACCURACY:.0%}): {epochs} "
+            f"epoch(s) on {samples:,} images is too small a budget to mean anything; raise "
+            "--epochs or --train-samples before trusting or comparing this result")
 
 
 def has_gpu() -> bool:
@@ -200,14 +229,16 @@ class TrainResult:
 def train(name: str, *, epochs: int | None = None, batch_size: int | None = None,
           learning_rate: float | None = None, timesteps: int | None = None, units=None,
           clipnorm: float | None = None, dropout: float | None = None, seed: int | None = None,
-          train_samples: int | None = None, logdir=None, output=None, data=None, verbose="auto",
-          callbacks=()) -> TrainResult:
+          train_samples: int | None = None, logdir=None, output=None, overwrite: bool = False,
+          data=None, verbose="auto", callbacks=()) -> TrainResult:
     """Train a zoo model with its family's recipe (any argument given overrides it).
 
     The recipe's validation split is carved from the training set and selects the best epoch,
-    whose weights are written to `output` (default ``runs/NAME/NAME.weights.h5``) with a JSON
-    record beside it. `logdir` receives TensorBoard scalars. `data` is a path for `load_mnist`
-    or a ``((x_train, y_train), (x_test, y_test))`` tuple. Ctrl-C stops after the current batch,
+    whose weights are written to `output` with a JSON record beside it. Without `output`, each
+    run gets a new folder ``runs/NAME/version_N/``; an existing `output` is refused unless
+    `overwrite`. ``clipnorm=0`` trains without gradient clipping (None keeps the recipe's).
+    `logdir` receives TensorBoard scalars. `data` is a path for `load_mnist` or a
+    ``((x_train, y_train), (x_test, y_test))`` tuple. Ctrl-C stops after the current batch,
     keeps the best checkpoint and returns with ``interrupted=True``.
 
     Examples:
@@ -220,16 +251,15 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
     overrides = dict(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
                      clipnorm=clipnorm, dropout=dropout, seed=seed)
     recipe = replace(spec.recipe, **{k: v for k, v in overrides.items() if v is not None})
+    if recipe.clipnorm is not None and recipe.clipnorm <= 0:
+        recipe = replace(recipe, clipnorm=None)  # 0 means "no clipping", recorded as null
     _check_recipe(recipe, train_samples)
     config = {**spec.defaults}
     if timesteps is not None:
         config["timesteps"] = timesteps
     if units is not None:
         config["units"] = units
-    output = Path(output or Path("runs") / name / f"{name}.weights.h5")
-    if not output.name.endswith(".weights.h5"):
-        raise InvalidArgumentError(f"output {output} must end in '.weights.h5'")
-    output.parent.mkdir(parents=True, exist_ok=True)
+    output = _checkpoint_path(name, output, overwrite)
 
     keras.utils.set_random_seed(recipe.seed)
     (x, y), _ = data if isinstance(data, tuple) else load_mnist(data)
@@ -238,7 +268,7 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
     steps = -(-len(x_fit) // recipe.batch_size)
     gpu = has_gpu()
     compile_model(model, recipe, steps_per_epoch=steps,
-                  steps_per_execution=1 if gpu else min(CPU_STEPS_PER_EXECUTION, steps))
+                  steps_per_execution=1 if gpu else cpu_steps_per_execution(steps))
 
     checkpoint = BestCheckpoint(output)
     all_callbacks = [checkpoint, *callbacks]
@@ -273,10 +303,36 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
         "epochs_run": len(history.get("loss", [])),
         "interrupted": interrupted,
         "train_seconds": round(time.perf_counter() - started, 1),
+        "weights": str(output),
+        "warning": budget_warning(checkpoint.best if checkpoint.best_epoch else None,
+                                  len(history.get("loss", [])), int(len(x_fit))),
         "environment": environment(),
     }
     run_record_path(output).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return TrainResult(output=output, record=record, history=history, interrupted=interrupted)
+
+
+def _checkpoint_path(name: str, output, overwrite: bool) -> Path:
+    """`output` checked (refused if it exists, unless `overwrite`), or a new run folder's file."""
+    if output is None:
+        base = Path("runs") / name
+        base.mkdir(parents=True, exist_ok=True)
+        number = len(list(base.glob("version_*")))
+        while True:  # mkdir is atomic: two runs started together get two folders
+            try:
+                (base / f"version_{number}").mkdir()
+                return base / f"version_{number}" / f"{name}.weights.h5"
+            except FileExistsError:
+                number += 1
+    output = Path(output)
+    if not output.name.endswith(".weights.h5"):
+        raise InvalidArgumentError(f"output {output} must end in '.weights.h5'")
+    if output.exists() and not overwrite:
+        raise InvalidArgumentError(
+            f"{output} already exists; pass --overwrite (overwrite=True) to replace it, or leave "
+            "--output out to get a new runs/NAME/version_N/ folder")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    return output
 
 
 def _hparams_callback(logdir, name: str, config: dict, recipe: Recipe):

@@ -1,9 +1,8 @@
 """KerasTuner searches over a family's units, learning rate and timestep reshape.
 
-A search space is plain data (a dict, or a JSON file under ``tuning/``): each hyperparameter
-names a KerasTuner type (``int``, ``float``, ``choice``, ``boolean``, ``fixed``) and its
-arguments. Searches resume when re-run, refuse a second concurrent run on the same project, and
-scale out through KerasTuner's chief/worker mode.
+A search space is plain data (see `seqmnist_zoo.spaces`). Searches resume when re-run with the
+same settings, refuse a second concurrent run on the same project, and scale out through
+KerasTuner's chief/worker mode.
 """
 
 from __future__ import annotations
@@ -21,76 +20,11 @@ import keras
 import keras_tuner as kt
 
 from .errors import InvalidArgumentError, SeqMnistZooError
-from .registry import get_model_spec, valid_timesteps
-from .training import compile_model, environment, log_evaluation, split_validation
+from .registry import get_model_spec
+from .spaces import HP_TYPES, check_space, default_space, load_space
+from .training import budget_warning, compile_model, environment, log_evaluation, split_validation
 
 TUNERS = ("random", "hyperband", "bayesian", "grid")
-HP_TYPES = {"int": "Int", "float": "Float", "choice": "Choice", "boolean": "Boolean",
-            "fixed": "Fixed"}
-KNOWN_HYPERPARAMETERS = {"units", "learning_rate", "timesteps", "layers", "clipnorm", "dropout"}
-
-
-def default_space(name: str) -> dict[str, Any]:
-    """The search space `tune` uses when none is given, adapted to the family.
-
-    Examples:
-        >>> sorted(default_space("stacked_lstm"))
-        ['layers', 'learning_rate', 'timesteps', 'units']
-    """
-    family = get_model_spec(name).family
-    space = {
-        "units": {"type": "int", "min_value": 32, "max_value": 256, "step": 32},
-        "learning_rate": {"type": "float", "min_value": 1e-4, "max_value": 1e-2, "sampling": "log"},
-        "timesteps": {"type": "choice", "values": [7, 14, 16, 28, 49, 56, 112]},
-    }
-    if family == "stacked_lstm":
-        space["layers"] = {"type": "int", "min_value": 2, "max_value": 3}
-    if family == "simple_rnn":
-        space["clipnorm"] = {"type": "float", "min_value": 0.25, "max_value": 4.0, "sampling": "log"}
-    return space
-
-
-def load_space(path) -> dict[str, Any]:
-    """Read a search-space file: ``{"hyperparameters": {...}}`` plus optional defaults.
-
-    Examples:
-        >>> load_space("tuning/timesteps_study.json")["hyperparameters"]["timesteps"]["type"]
-        'choice'
-    """
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise InvalidArgumentError(f"cannot read search space {path}: {err}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("hyperparameters"), dict):
-        raise InvalidArgumentError(
-            f"search space {path} must be a JSON object with a 'hyperparameters' object")
-    check_space(data["hyperparameters"], source=str(path))
-    return data
-
-
-def check_space(space: dict[str, Any], source: str = "search space") -> None:
-    """Refuse unknown names, unknown types and timesteps that do not divide 784.
-
-    Examples:
-        >>> check_space({"timesteps": {"type": "choice", "values": [27]}})
-        Traceback (most recent call last):
-        ...
-        seqmnist_zoo.errors.InvalidArgumentError: search space: timesteps 27 do not divide 784
-    """
-    for name, entry in space.items():
-        if name not in KNOWN_HYPERPARAMETERS:
-            raise InvalidArgumentError(
-                f"{source}: unknown hyperparameter {name!r}; known: "
-                f"{', '.join(sorted(KNOWN_HYPERPARAMETERS))}")
-        if not isinstance(entry, dict) or entry.get("type") not in HP_TYPES:
-            raise InvalidArgumentError(
-                f"{source}: {name} needs a 'type' among {', '.join(HP_TYPES)}")
-    steps = space.get("timesteps", {})
-    candidates = steps.get("values", [steps.get("value")] if "value" in steps else [])
-    bad = [t for t in candidates if t not in valid_timesteps()]
-    if bad:
-        raise InvalidArgumentError(f"{source}: timesteps {', '.join(map(str, bad))} do not divide 784")
 
 
 def _declare(hp: kt.HyperParameters, name: str, entry: dict[str, Any]):
@@ -164,6 +98,12 @@ def make_tuner(hypermodel: ZooHyperModel, kind: str = "random", *, max_trials: i
     """
     if kind not in TUNERS:
         raise InvalidArgumentError(f"tuner {kind!r} is not one of {', '.join(TUNERS)}")
+    if kind == "bayesian":
+        try:
+            import sklearn  # noqa: F401  (KerasTuner's Bayesian oracle fits a scikit-learn GP)
+        except ImportError:
+            raise SeqMnistZooError("--tuner bayesian needs scikit-learn, which is not installed: "
+                                   "pip install 'seqmnist-zoo[bayesian]'") from None
     common = dict(objective="val_accuracy", executions_per_trial=executions_per_trial,
                   directory=str(directory), project_name=project_name or hypermodel.model_name,
                   overwrite=overwrite, seed=seed, distribution_strategy=distribution_strategy)
@@ -259,7 +199,7 @@ def tune(name: str, *, tuner: str = "random", max_trials: int = 10, epochs: int 
          batch_size: int | None = None, verbose="auto") -> TuneResult:
     """Search NAME's hyperparameters on a validation split of the training set.
 
-    `space` is a dict or the path of a JSON space file (default: `default_space`). Re-running
+    `space` is a dict, a shipped space's name or a JSON space file (default: `default_space`). Re-running
     the same call resumes the project in ``directory/project_name``; ``overwrite=True`` starts
     afresh. The test set is never used. Writes ``best_model.keras`` and ``results.json`` into
     the project folder (the chief's, in a distributed search).
@@ -286,14 +226,73 @@ def tune(name: str, *, tuner: str = "random", max_trials: int = 10, epochs: int 
     callbacks = [_MemoryLog(memory)]
     if logdir is not None:
         callbacks.append(keras.callbacks.TensorBoard(str(logdir)))
+    definition = {"model": name, "space": hypermodel.space, "tuner": tuner, "epochs": epochs,
+                  "train_samples": train_samples, "batch_size": recipe.batch_size, "seed": seed,
+                  "executions_per_trial": executions_per_trial,
+                  "backend": keras.backend.backend()}
     with ProjectLock(directory, project_name):
+        check_definition(Path(directory) / project_name, definition, overwrite)
         search = make_tuner(hypermodel, tuner, max_trials=max_trials, epochs=epochs,
                             executions_per_trial=executions_per_trial, directory=directory,
                             project_name=project_name, overwrite=overwrite, seed=seed,
                             distribution_strategy=strategy)
+        record_definition(Path(search.project_dir), definition)
         search.search(x_fit, y_fit, epochs=epochs, batch_size=recipe.batch_size,
                       validation_data=(x_val, y_val), callbacks=callbacks, verbose=verbose)
-        return _report(search, name, memory, len(x_fit), (x_val, y_val), logdir)
+        return _report(search, name, memory, len(x_fit), (x_val, y_val), logdir, epochs)
+
+
+DEFINITION_FILE = "definition.json"
+
+
+def check_definition(project_dir, definition: dict[str, Any], overwrite: bool = False) -> None:
+    """Refuse to resume a project that was made with other settings (`max_trials` may change).
+
+    Examples:
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> record_definition(folder, {"epochs": 1, "train_samples": 2000})
+        >>> check_definition(folder, {"epochs": 5, "train_samples": 2000})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        seqmnist_zoo.errors.InvalidArgumentError: tuning project ... settings: epochs 1 -> 5; pass ...
+    """
+    project_dir = Path(project_dir)
+    if overwrite or not project_dir.is_dir():
+        return
+    recorded_file = project_dir / DEFINITION_FILE
+    if not recorded_file.is_file():
+        if (project_dir / "oracle.json").is_file():
+            raise InvalidArgumentError(
+                f"tuning project {project_dir} has no record of its settings (an older "
+                "seqmnist-zoo made it); pass --overwrite to start it afresh, or another --project-name")
+        return
+    recorded = json.loads(recorded_file.read_text(encoding="utf-8"))
+    asked = json.loads(json.dumps(definition))  # tuples -> lists, as recorded
+    changes = [f"{key} {_short(recorded.get(key))} -> {_short(asked.get(key))}"
+               for key in sorted(set(recorded) | set(asked)) if recorded.get(key) != asked.get(key)]
+    if changes:
+        raise InvalidArgumentError(
+            f"tuning project {project_dir} was made with other settings: {'; '.join(changes)}; "
+            "pass --overwrite to start it afresh, or another --project-name")
+
+
+def record_definition(project_dir, definition: dict[str, Any]) -> None:
+    """Write what defines a search project into its folder (see `check_definition`).
+
+    Examples:
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> record_definition(folder, {"epochs": 3})
+        >>> (folder / "definition.json").is_file()
+        True
+    """
+    project_dir = Path(project_dir)
+    project_dir.mkdir(parents=True, exist_ok=True)
+    (project_dir / DEFINITION_FILE).write_text(json.dumps(definition, indent=2) + "\n", encoding="utf-8")
+
+
+def _short(value) -> str:
+    text = json.dumps(value, sort_keys=True)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _strategy(distribution: str | None):
@@ -309,19 +308,29 @@ def _strategy(distribution: str | None):
 
 
 def trials_table(oracle) -> list[dict[str, Any]]:
-    """Every trial of a tuner's oracle: id, status, score and hyperparameter values, best first.
+    """Every trial of a tuner's oracle: number, id, status, score and values, best first.
+
+    ``trial`` counts from 1, as KerasTuner's "Running Trial #N" does; ``trial_id`` is its id.
 
     Examples:
         >>> trials_table(tuner.oracle)[0]["status"]  # doctest: +SKIP
         'COMPLETED'
     """
-    rows = [{"trial_id": t.trial_id, "status": t.status, "score": t.score,
-             "hyperparameters": dict(t.hyperparameters.values)} for t in oracle.trials.values()]
+    rows = [{"trial": _trial_number(t.trial_id), "trial_id": t.trial_id, "status": t.status,
+             "score": t.score, "hyperparameters": dict(t.hyperparameters.values)}
+            for t in oracle.trials.values()]
     return sorted(rows, key=lambda r: (r["score"] is None, -(r["score"] or 0), r["trial_id"]))
 
 
+def _trial_number(trial_id: str):
+    try:
+        return int(trial_id) + 1
+    except ValueError:
+        return trial_id
+
+
 def _report(search: kt.Tuner, name: str, memory: list[float], n_fit: int, validation,
-            logdir) -> TuneResult:
+            logdir, epochs: int) -> TuneResult:
     from keras_tuner.src.distribute import utils as dist_utils
 
     if dist_utils.has_chief_oracle() and not dist_utils.is_chief_oracle():
@@ -345,6 +354,7 @@ def _report(search: kt.Tuner, name: str, memory: list[float], n_fit: int, valida
     summary.write_text(json.dumps({
         "model": name, "objective": "val_accuracy", "best_hyperparameters": best,
         "retrain": retrain_command(name, best), "trials": trials,
+        "warning": budget_warning(completed[0]["score"], epochs, n_fit),
         "fit_samples": n_fit, "validation_samples": len(validation[1]),
         "resident_mb_after_each_trial": [round(m, 1) for m in memory],
         "environment": environment(),

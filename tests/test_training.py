@@ -94,7 +94,8 @@ def test_predict_reports_bad_files_and_still_predicts_the_rest(run_cli, mnist, t
     lines = err.strip().splitlines()
     assert len(lines) == 4 and all(line.startswith("seqmnist-zoo: error: ") for line in lines)
     assert "NaN" in lines[0] and "not a readable image" in lines[1]
-    assert "(height, width) or (n, height, width)" in lines[2] and "no such file" in lines[3]
+    assert "expected pixels shaped (height, width), (n, height, width)" in lines[2]
+    assert "no such file" in lines[3]
     assert "Traceback" not in err
 
 

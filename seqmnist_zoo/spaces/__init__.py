@@ -1,0 +1,128 @@
+"""Search spaces for `tune`: the default one per family and the named spaces shipped here.
+
+A space is plain data: each hyperparameter names a KerasTuner type (``int``, ``float``,
+``choice``, ``boolean``, ``fixed``) and its arguments. A space file is a JSON object with a
+``hyperparameters`` object and optional defaults (``tuner``, ``epochs``, ``max_trials``, ...).
+``seqmnist-zoo tune NAME --space NAME_OR_FILE`` takes a shipped name or any such file. Nothing
+here imports keras, so ``tune --help`` can list the spaces instantly.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ..errors import InvalidArgumentError
+from ..registry import get_model_spec, valid_timesteps
+
+HP_TYPES = {"int": "Int", "float": "Float", "choice": "Choice", "boolean": "Boolean",
+            "fixed": "Fixed"}
+KNOWN_HYPERPARAMETERS = {"units", "learning_rate", "timesteps", "layers", "clipnorm", "dropout"}
+
+
+def default_space(name: str) -> dict[str, Any]:
+    """The search space `tune` uses when none is given, adapted to the family.
+
+    Examples:
+        >>> sorted(default_space("stacked_lstm"))
+        ['layers', 'learning_rate', 'timesteps', 'units']
+    """
+    family = get_model_spec(name).family
+    space = {
+        "units": {"type": "int", "min_value": 32, "max_value": 256, "step": 32},
+        "learning_rate": {"type": "float", "min_value": 1e-4, "max_value": 1e-2, "sampling": "log"},
+        "timesteps": {"type": "choice", "values": [7, 14, 16, 28, 49, 56, 112]},
+    }
+    if family == "stacked_lstm":
+        space["layers"] = {"type": "int", "min_value": 2, "max_value": 3}
+    if family == "simple_rnn":
+        space["clipnorm"] = {"type": "float", "min_value": 0.25, "max_value": 4.0, "sampling": "log"}
+    return space
+
+
+def describe_space(space: dict[str, Any]) -> str:
+    """A one-line summary of a space, as ``tune --help`` shows it.
+
+    Examples:
+        >>> describe_space({"units": {"type": "int", "min_value": 32, "max_value": 64, "step": 32},
+        ...                 "timesteps": {"type": "choice", "values": [14, 28]}})
+        'units 32-64 step 32; timesteps one of 14, 28'
+    """
+    parts = []
+    for name, entry in space.items():
+        if entry["type"] in ("int", "float"):
+            step = f" step {entry['step']}" if "step" in entry else ""
+            scale = " (log)" if entry.get("sampling") == "log" else ""
+            parts.append(f"{name} {entry['min_value']:g}-{entry['max_value']:g}{step}{scale}")
+        elif entry["type"] == "choice":
+            parts.append(f"{name} one of {', '.join(map(str, entry['values']))}")
+        elif entry["type"] == "fixed":
+            parts.append(f"{name} = {entry['value']}")
+        else:
+            parts.append(f"{name} {entry['type']}")
+    return "; ".join(parts)
+
+
+def shipped_spaces() -> dict[str, str]:
+    """The named spaces shipped with the zoo and their descriptions.
+
+    Examples:
+        >>> "timesteps_study" in shipped_spaces()
+        True
+    """
+    found = {}
+    for entry in sorted(resources.files(__name__).iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".json"):
+            data = json.loads(entry.read_text(encoding="utf-8"))
+            found[entry.name[:-5]] = data.get("description", "")
+    return found
+
+
+def load_space(name_or_path) -> dict[str, Any]:
+    """Read a shipped space by name, or a space file: ``{"hyperparameters": {...}}`` + defaults.
+
+    Examples:
+        >>> load_space("timesteps_study")["hyperparameters"]["timesteps"]["type"]
+        'choice'
+    """
+    shipped = str(name_or_path) in shipped_spaces()
+    path = resources.files(__name__) / f"{name_or_path}.json" if shipped else Path(name_or_path)
+    if not shipped and not Path(path).is_file():
+        raise InvalidArgumentError(
+            f"search space {name_or_path!r} is neither a shipped space "
+            f"({', '.join(shipped_spaces())}) nor a JSON file")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise InvalidArgumentError(f"cannot read search space {name_or_path}: {err}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("hyperparameters"), dict):
+        raise InvalidArgumentError(
+            f"search space {name_or_path} must be a JSON object with a 'hyperparameters' object")
+    check_space(data["hyperparameters"], source=str(name_or_path))
+    return data
+
+
+def check_space(space: dict[str, Any], source: str = "search space") -> None:
+    """Refuse unknown names, unknown types and timesteps that do not divide 784.
+
+    Examples:
+        >>> check_space({"timesteps": {"type": "choice", "values": [27]}})
+        Traceback (most recent call last):
+        ...
+        seqmnist_zoo.errors.InvalidArgumentError: search space: timesteps 27 do not divide 784
+    """
+    for name, entry in space.items():
+        if name not in KNOWN_HYPERPARAMETERS:
+            raise InvalidArgumentError(
+                f"{source}: unknown hyperparameter {name!r}; known: "
+                f"{', '.join(sorted(KNOWN_HYPERPARAMETERS))}")
+        if not isinstance(entry, dict) or entry.get("type") not in HP_TYPES:
+            raise InvalidArgumentError(
+                f"{source}: {name} needs a 'type' among {', '.join(HP_TYPES)}")
+    steps = space.get("timesteps", {})
+    candidates = steps.get("values", [steps.get("value")] if "value" in steps else [])
+    bad = [t for t in candidates if t not in valid_timesteps()]
+    if bad:
+        raise InvalidArgumentError(f"{source}: timesteps {', '.join(map(str, bad))} do not divide 784")
