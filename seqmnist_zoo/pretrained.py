@@ -113,6 +113,21 @@ def resolve_weights(spec: ModelSpec, weights, config: dict[str, Any]) -> Path | 
     )
 
 
+def weights_sha256(spec: ModelSpec, weights) -> str | None:
+    """The sha256 of what `weights` names: a shipped tag's recorded hash, a file's own, or None.
+
+    Examples:
+        >>> spec = get_model_spec("lstm")
+        >>> weights_sha256(spec, "mnist") == spec.weights_for("mnist").sha256
+        True
+    """
+    if weights is None:
+        return None
+    if str(weights) in spec.pretrained_tags:
+        return spec.weights_for(str(weights)).sha256
+    return sha256_of(weights) if Path(weights).is_file() else None
+
+
 def _tags(spec: ModelSpec) -> str:
     return ", ".join(repr(t) for t in spec.pretrained_tags) or "none shipped"
 
