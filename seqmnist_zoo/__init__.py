@@ -42,6 +42,7 @@ _PUBLIC = {
     "predict_digits": "predict",
     "DigitPrediction": "predict",
     "export_model": "export",
+    "read_along": "reading",
     "compile_model": "training",
     "train": "training",
     "evaluate": "training",

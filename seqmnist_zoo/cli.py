@@ -261,6 +261,46 @@ def predict(name, images, weights, top_k, invert, raw, save_inputs, as_json):
         sys.exit(1)
 
 
+@cli.command()
+@click.argument("name")
+@click.argument("image", type=click.Path())
+@click.option("--weights", default="mnist", show_default=True, help="A tag or a .weights.h5 file.")
+@click.option("--invert/--no-invert", default=None,
+              help="Force reading the picture as dark ink on light paper (or not); default: detect.")
+@click.option("--raw", is_flag=True, help="IMAGE is already an MNIST-form 28x28 digit.")
+@click.option("--gif", type=click.Path(dir_okay=False), help="Also write the reading as an animated GIF.")
+@click.option("--json", "as_json", is_flag=True, help="Print the belief after every step as JSON.")
+def read(name, image, weights, invert, raw, gif, as_json):
+    """Show what NAME believes after each timestep while it reads IMAGE row by row."""
+    get_model_spec(name)
+    from .preprocess import all_prepared, prepare_each
+
+    prepared = all_prepared(prepare_each(image, invert=invert, raw=raw))
+    if len(prepared) != 1:
+        raise click.UsageError(f"{image} holds {len(prepared)} digits; read takes one picture")
+    digit = prepared[0]
+    from .reading import decided_at, read_along
+
+    beliefs = read_along(_load(name, weights, None, None), digit.image[None])[0]
+    final = int(beliefs[-1].argmax())
+    if as_json:
+        click.echo(json.dumps({"image": digit.source, "steps": len(beliefs), "answer": final,
+                               "decided_at": decided_at(beliefs),
+                               "beliefs": [[round(float(p), 6) for p in row] for row in beliefs]}))
+    else:
+        click.echo(f"{digit.source}, read by {name} in {len(beliefs)} steps of "
+                   f"{784 // len(beliefs)} pixels:")
+        for step, row in enumerate(beliefs, start=1):
+            top = int(row.argmax())
+            click.echo(f"  step {step:>3}/{len(beliefs)}: {top} ({row[top]:.1%})")
+        click.echo(f"answer {final} ({beliefs[-1, final]:.1%}), unchanged from step "
+                   f"{decided_at(beliefs)} on")
+    if gif:
+        from .reading_plots import write_reading_gif
+
+        click.echo(f"animation: {write_reading_gif(gif, digit.image, beliefs, name)}", err=True)
+
+
 @cli.command("export")
 @click.argument("name")
 @click.option("--format", "export_format", type=click.Choice(["saved_model", "onnx", "litert"]),

@@ -402,7 +402,7 @@ def evaluate(model, weights="mnist", data=None, batch_size: int = 1000, logdir=N
     if logdir is not None or report_dir is not None:
         from . import reports
 
-        figures = reports.figures_for(result, x, y, probabilities, "test")
+        figures = _figures(model, result, x, y, probabilities, "test")
         if logdir is not None:
             reports.log_images(logdir, figures)
         if report_dir is not None:
@@ -420,8 +420,21 @@ def log_evaluation(logdir, model, x, y, split: str) -> dict[str, Any]:
 
     probabilities = predict_probabilities(model, x)
     result = summarize(probabilities, y)
-    reports.log_images(logdir, reports.figures_for(result, x, y, probabilities, split))
+    reports.log_images(logdir, _figures(model, result, x, y, probabilities, split))
     return result
+
+
+def _figures(model, result, x, y, probabilities, split: str) -> dict:
+    """The report figures plus the model reading a few of the digits step by step."""
+    from . import reports
+    from .reading_plots import reading_figure_for
+
+    figures = reports.figures_for(result, x, y, probabilities, split)
+    try:
+        figures["reading"] = reading_figure_for(model, x, y, probabilities, split=split)
+    except InvalidArgumentError:  # a model outside the zoo's conventions still gets the other pictures
+        pass
+    return figures
 
 
 def predict_probabilities(model, x, batch_size: int = 1000) -> np.ndarray:

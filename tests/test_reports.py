@@ -16,7 +16,7 @@ from conftest import read_event_tags
 from seqmnist_zoo import train
 from seqmnist_zoo.reports import confusion_figure, figure_to_array, misclassified_figure
 
-REPORT_IMAGES = {"confusion_matrix", "misclassified", "per_class_accuracy"}
+REPORT_IMAGES = {"confusion_matrix", "misclassified", "per_class_accuracy", "reading"}
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,121 @@
+"""What a recurrent model believes after each timestep: the class probabilities, row by row.
+
+A unidirectional model's belief after step t is its own classifier applied to its top recurrent
+layer's state after that step: the same layers and the same weights, with the top layer's cell
+run by a `keras.layers.RNN` that returns every step (nothing copied, nothing retrained). A
+bidirectional model reads every row in both directions before it answers, so "after step t" is
+defined for it as the model's answer on the image with every pixel after step t blanked (set to
+0, MNIST's background).
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from .errors import InvalidArgumentError
+
+
+def read_along(model: keras.Model, images, batch_size: int = 256) -> np.ndarray:
+    """Class probabilities after each timestep: ``(n, timesteps, classes)``.
+
+    `images` are MNIST-form digits ``(n, 28, 28)`` as the model takes them. The last step equals
+    ``model.predict(images)``. Works for any `timesteps` and for plugin families built by the
+    zoo's builder; other models get an `InvalidArgumentError` that says why.
+
+    Examples:
+        >>> from seqmnist_zoo import gru
+        >>> read_along(gru(units=8, timesteps=14), np.zeros((2, 28, 28))).shape
+        (2, 14, 10)
+    """
+    images = np.asarray(images, dtype="float32")
+    if images.ndim != 3 or images.shape[1:] != (28, 28):
+        raise InvalidArgumentError(f"read_along takes MNIST-form digits (n, 28, 28); got {images.shape}")
+    steps = _timesteps(model)
+    recurrent = _top_recurrent_layer(model)
+    if isinstance(recurrent, keras.layers.Bidirectional):
+        return _read_blanked(model, images, steps, batch_size)
+    stepwise = _stepwise_model(model, recurrent)
+    return _as_probabilities(model, stepwise.predict(images, batch_size=batch_size, verbose=0))
+
+
+def blanked_after(images, steps: int) -> np.ndarray:
+    """Every prefix of each image: ``(n, steps, 28, 28)``, pixels after step t set to 0.
+
+    Examples:
+        >>> prefixes = blanked_after(np.ones((1, 28, 28)), 28)
+        >>> int(prefixes[0, 0].sum()), int(prefixes[0, -1].sum())
+        (28, 784)
+    """
+    images = np.asarray(images, dtype="float32")
+    flat = images.reshape(len(images), 1, 784)
+    width = 784 // steps
+    kept = np.arange(784)[None, :] < (np.arange(1, steps + 1)[:, None] * width)  # (steps, 784)
+    return (flat * kept[None]).reshape(len(images), steps, 28, 28)
+
+
+def _read_blanked(model, images, steps: int, batch_size: int) -> np.ndarray:
+    prefixes = blanked_after(images, steps).reshape(-1, 28, 28)
+    probabilities = model.predict(prefixes, batch_size=batch_size, verbose=0)
+    return _as_probabilities(model, probabilities).reshape(len(images), steps, -1)
+
+
+def _stepwise_model(model: keras.Model, recurrent) -> keras.Model:
+    """The model's own layers in order, with the top recurrent layer's cell returning every step."""
+    x = inputs = keras.Input(shape=(28, 28))
+    try:
+        for layer in model.layers[1:]:
+            if layer is recurrent:
+                x = keras.layers.RNN(layer.cell, return_sequences=True, name=f"{layer.name}_each_step")(x)
+            else:
+                x = layer(x)
+    except (ValueError, TypeError) as err:
+        raise InvalidArgumentError(
+            f"read_along needs a model whose layers form one chain, as the zoo's builder makes them; "
+            f"{model.name!r} does not ({str(err).splitlines()[0][:120]})") from None
+    return keras.Model(inputs, x, name=f"{model.name}_read_along")
+
+
+def _top_recurrent_layer(model: keras.Model):
+    try:
+        head = model.get_layer("predictions")
+    except ValueError:
+        raise InvalidArgumentError(
+            f"read_along needs the zoo's conventions: a 'predictions' classifier layer, which "
+            f"{model.name!r} lacks (include_top=False, or not built by seqmnist_zoo.build_model)") from None
+    chain = model.layers
+    recurrent = [layer for layer in chain[:chain.index(head)]
+                 if isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional))]
+    if not recurrent:
+        raise InvalidArgumentError(
+            f"read_along needs a recurrent layer before the classifier of {model.name!r}")
+    return recurrent[-1]
+
+
+def _timesteps(model: keras.Model) -> int:
+    try:
+        return int(model.get_layer("timesteps").output.shape[1])
+    except ValueError:
+        raise InvalidArgumentError(
+            f"read_along needs the zoo's 'timesteps' reshape layer, which {model.name!r} lacks") from None
+
+
+def _as_probabilities(model: keras.Model, outputs) -> np.ndarray:
+    outputs = np.asarray(outputs, dtype="float64")
+    activation = getattr(model.get_layer("predictions").activation, "__name__", "")
+    if activation == "linear":  # logits
+        outputs = np.exp(outputs - outputs.max(axis=-1, keepdims=True))
+        outputs /= outputs.sum(axis=-1, keepdims=True)
+    return outputs
+
+
+def decided_at(beliefs) -> int:
+    """The first step (1-based) from which the top class no longer changes, for one image.
+
+    Examples:
+        >>> decided_at(np.array([[0.6, 0.4], [0.3, 0.7], [0.2, 0.8]]))
+        2
+    """
+    top = np.asarray(beliefs).argmax(axis=-1)
+    changed = np.flatnonzero(top != top[-1])
+    return int(changed[-1]) + 2 if changed.size else 1
