@@ -301,6 +301,18 @@ def read(name, image, weights, invert, raw, gif, as_json):
         click.echo(f"animation: {write_reading_gif(gif, digit.image, beliefs, name)}", err=True)
 
 
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind; 0.0.0.0 makes the page reachable from other machines.")
+@click.option("--port", type=click.IntRange(1, 65535), default=7860, show_default=True)
+def demo(host, port):
+    """Serve a local page where you draw a digit and watch every family read it."""
+    from .demo import launch
+
+    click.echo(f"seqmnist-zoo demo: open http://{host}:{port} (Ctrl-C to stop)", err=True)
+    launch(host=host, port=port)
+
+
 @cli.command("export")
 @click.argument("name")
 @click.option("--format", "export_format", type=click.Choice(["saved_model", "onnx", "litert"]),

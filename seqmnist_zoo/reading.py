@@ -28,15 +28,39 @@ def read_along(model: keras.Model, images, batch_size: int = 256) -> np.ndarray:
         >>> read_along(gru(units=8, timesteps=14), np.zeros((2, 28, 28))).shape
         (2, 14, 10)
     """
-    images = np.asarray(images, dtype="float32")
-    if images.ndim != 3 or images.shape[1:] != (28, 28):
-        raise InvalidArgumentError(f"read_along takes MNIST-form digits (n, 28, 28); got {images.shape}")
+    return belief_reader(model, batch_size)(images)
+
+
+def belief_reader(model: keras.Model, batch_size: int = 256):
+    """`read_along` for one model as a reusable function (the step-by-step graph is built once).
+
+    Examples:
+        >>> from seqmnist_zoo import lstm
+        >>> read = belief_reader(lstm(units=4))
+        >>> read(np.zeros((3, 28, 28))).shape
+        (3, 28, 10)
+    """
     steps = _timesteps(model)
     recurrent = _top_recurrent_layer(model)
-    if isinstance(recurrent, keras.layers.Bidirectional):
-        return _read_blanked(model, images, steps, batch_size)
-    stepwise = _stepwise_model(model, recurrent)
-    return _as_probabilities(model, stepwise.predict(images, batch_size=batch_size, verbose=0))
+    blanked = isinstance(recurrent, keras.layers.Bidirectional)
+    stepwise = None if blanked else _stepwise_model(model, recurrent)
+
+    def read(images) -> np.ndarray:
+        images = np.asarray(images, dtype="float32")
+        if images.ndim != 3 or images.shape[1:] != (28, 28):
+            raise InvalidArgumentError(f"read_along takes MNIST-form digits (n, 28, 28); got {images.shape}")
+        if blanked:
+            return _read_blanked(model, images, steps, batch_size)
+        return _as_probabilities(model, _run(stepwise, images, batch_size))
+
+    return read
+
+
+def _run(model: keras.Model, images, batch_size: int):
+    """Small batches (a demo's one drawing) skip `predict`'s per-call set-up."""
+    if len(images) <= 64:
+        return model.predict_on_batch(images)
+    return model.predict(images, batch_size=batch_size, verbose=0)
 
 
 def blanked_after(images, steps: int) -> np.ndarray:
@@ -56,7 +80,7 @@ def blanked_after(images, steps: int) -> np.ndarray:
 
 def _read_blanked(model, images, steps: int, batch_size: int) -> np.ndarray:
     prefixes = blanked_after(images, steps).reshape(-1, 28, 28)
-    probabilities = model.predict(prefixes, batch_size=batch_size, verbose=0)
+    probabilities = _run(model, prefixes, batch_size)
     return _as_probabilities(model, probabilities).reshape(len(images), steps, -1)
 
 
