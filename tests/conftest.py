@@ -1,6 +1,7 @@
 """Shared fixtures. Tests that need MNIST read the real files from ../shared/datasets; in CI a
 missing dataset fails the run instead of skipping."""
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -69,6 +70,18 @@ def python_env():
 
 
 PYTHON = sys.executable
+
+# A search space small enough for tests: two widths, two layouts, a fixed learning rate.
+TINY = {"units": {"type": "choice", "values": [8, 16]},
+        "learning_rate": {"type": "fixed", "value": 0.003},
+        "timesteps": {"type": "choice", "values": [28, 14]}}
+
+
+@pytest.fixture
+def tiny_space(tmp_path):
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps({"hyperparameters": TINY}))
+    return path
 
 
 def read_event_tags(folder) -> dict[str, set[str]]:

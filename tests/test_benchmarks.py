@@ -33,3 +33,17 @@ def test_readme_performance_section_is_generated_from_the_results():
     section = readme.split("<!-- performance:start -->\n", 1)[1].split("<!-- performance:end -->")[0]
     assert section.strip() == performance_section(results).strip()
     assert Path(results).is_file(), "run python benchmarks/run.py and commit benchmarks/results.json"
+
+
+def test_gpu_check_runs_on_the_jax_backend(tmp_path, mnist_npz, python_env):
+    """The one-call GPU check works end to end; on this CPU as a smoke run (--quick)."""
+    output = tmp_path / "gpu.json"
+    env = dict(python_env, SEQMNIST_ZOO_DATA=str(mnist_npz), KERAS_BACKEND="jax")
+    result = subprocess.run([PYTHON, str(REPO / "benchmarks" / "gpu.py"), "--quick", "--output", str(output)],
+                            env=env, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(output.read_text())
+    assert report["backend"] == "jax" and report["device"].startswith(("cpu", "gpu", "cuda"))
+    assert report["training"]["lstm"]["images_per_s"] > 0 and report["inference"]["lstm"]["images_per_s"] > 0
+    assert report["tune"]["trials"] == 3 and report["tune"]["seconds_per_trial"] > 0
+    assert (REPO / "benchmarks" / "gpu.sh").is_file()

@@ -8,21 +8,10 @@ import sys
 import keras
 import pytest
 
-from conftest import PYTHON
+from conftest import PYTHON, TINY
 from seqmnist_zoo import InvalidArgumentError
 from seqmnist_zoo.training import budget_warning, cpu_steps_per_execution, train
 from seqmnist_zoo.tuning import tune
-
-TINY = {"units": {"type": "fixed", "value": 8},
-        "learning_rate": {"type": "fixed", "value": 0.003},
-        "timesteps": {"type": "choice", "values": [28, 14]}}
-
-
-@pytest.fixture
-def tiny_space(tmp_path):
-    path = tmp_path / "tiny.json"
-    path.write_text(json.dumps({"hyperparameters": TINY}))
-    return path
 
 
 def _tune(tmp_path, mnist, **overrides):

@@ -10,7 +10,7 @@ import keras
 import keras_tuner as kt
 import pytest
 
-from conftest import PYTHON, read_event_tags
+from conftest import PYTHON, TINY, read_event_tags
 from seqmnist_zoo import InvalidArgumentError, SeqMnistZooError
 from seqmnist_zoo.tuning import (
     ProjectLock,
@@ -21,17 +21,6 @@ from seqmnist_zoo.tuning import (
     retrain_command,
     tune,
 )
-
-TINY = {"units": {"type": "choice", "values": [8, 16]},
-        "learning_rate": {"type": "fixed", "value": 0.003},
-        "timesteps": {"type": "choice", "values": [28, 14]}}
-
-
-@pytest.fixture
-def tiny_space(tmp_path):
-    path = tmp_path / "tiny.json"
-    path.write_text(json.dumps({"hyperparameters": TINY}))
-    return path
 
 
 @pytest.mark.parametrize("name,extra", [("lstm", set()), ("gru", set()), ("bilstm", set()),
@@ -214,3 +203,21 @@ def test_unknown_distribution_and_tuner_are_refused(run_cli):
     assert code == 2 and "genetic" in err
     with pytest.raises(SeqMnistZooError, match="unknown model"):
         tune("nope")
+
+
+class _FitSettings(keras.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        self.steps = self.model.steps_per_execution
+        self.unrolled = self.model.get_layer("gru").unroll
+
+
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_trials_train_on_the_cpu_fast_path(fast_path, mnist):
+    (x, y), _ = mnist
+    hypermodel = ZooHyperModel("gru", TINY, fast_path=fast_path)
+    hp = kt.HyperParameters()
+    model = hypermodel.build(hp)
+    seen = _FitSettings()
+    hypermodel.fit(hp, model, x[:2000], y[:2000], batch_size=16, epochs=1, verbose=0, callbacks=[seen])
+    assert (seen.steps, seen.unrolled) == ((5, True) if fast_path else (1, False))
+    assert model.get_layer("gru").unroll is False  # the saved configuration stays cuDNN-eligible

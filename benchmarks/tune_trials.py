@@ -1,0 +1,60 @@
+"""Trial time of `tune` on the zoo's CPU fast path against KerasTuner's plain fit, interleaved.
+
+    python benchmarks/tune_trials.py [--rounds 3]
+
+Each round runs the same 3-trial random search (lstm, 1 epoch, 2,000 images, the default space,
+seed 0) once with ``fast_path=True`` and once with ``fast_path=False``, in alternating order, and
+prints the median seconds per trial of each with the range over rounds. Run on a quiet machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from seqmnist_zoo import load_mnist  # noqa: E402
+from seqmnist_zoo.registry import get_model_spec  # noqa: E402
+from seqmnist_zoo.spaces import default_space  # noqa: E402
+from seqmnist_zoo.training import split_validation  # noqa: E402
+from seqmnist_zoo.tuning import ZooHyperModel, make_tuner  # noqa: E402
+
+
+def one_search(fast: bool, data) -> float:
+    (x, y), (xv, yv) = data
+    with tempfile.TemporaryDirectory() as folder:
+        tuner = make_tuner(ZooHyperModel("lstm", default_space("lstm"), fast_path=fast), "random",
+                           max_trials=3, epochs=1, directory=folder, seed=0)
+        started = time.perf_counter()
+        tuner.search(x, y, epochs=1, batch_size=128, validation_data=(xv, yv), verbose=0)
+        return (time.perf_counter() - started) / 3
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args(argv)
+    (x, y), _ = load_mnist()
+    data = split_validation(x, y, get_model_spec("lstm").recipe, 2000)
+    times = {True: [], False: []}
+    for round_ in range(args.rounds):
+        for fast in ((True, False) if round_ % 2 == 0 else (False, True)):
+            times[fast].append(one_search(fast, data))
+            print(f"round {round_ + 1}: {'fast path' if fast else 'plain fit'} "
+                  f"{times[fast][-1]:.1f} s/trial", flush=True)
+    ratios = [p / f for p, f in zip(times[False], times[True], strict=True)]
+    report = {"command": "python benchmarks/tune_trials.py", "rounds": args.rounds,
+              "seconds_per_trial": {"fast_path": times[True], "plain_fit": times[False]},
+              "speed_up": {"median": statistics.median(ratios), "min": min(ratios), "max": max(ratios)}}
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
