@@ -1,10 +1,12 @@
 """Trial time of `tune` on the zoo's CPU fast path against KerasTuner's plain fit, interleaved.
 
-    python benchmarks/tune_trials.py [--rounds 3]
+    python benchmarks/tune_trials.py [--rounds 3] [--epochs 1] [--train-samples 2000]
 
-Each round runs the same 3-trial random search (lstm, 1 epoch, 2,000 images, the default space,
-seed 0) once with ``fast_path=True`` and once with ``fast_path=False``, in alternating order, and
-prints the median seconds per trial of each with the range over rounds. Run on a quiet machine.
+Each round runs the same 3-trial random search (lstm, the default space, seed 0; by default
+1 epoch on 2,000 images, as `seqmnist-zoo tune lstm --max-trials 3 --epochs 1
+--train-samples 2000`) once with ``fast_path=True`` and once with ``fast_path=False``, in
+alternating order, and prints the seconds per trial of each and the speed-up's median and range
+over rounds. Run on a quiet machine.
 """
 
 from __future__ import annotations
@@ -27,30 +29,33 @@ from seqmnist_zoo.training import split_validation  # noqa: E402
 from seqmnist_zoo.tuning import ZooHyperModel, make_tuner  # noqa: E402
 
 
-def one_search(fast: bool, data) -> float:
+def one_search(fast: bool, data, epochs: int) -> float:
     (x, y), (xv, yv) = data
     with tempfile.TemporaryDirectory() as folder:
         tuner = make_tuner(ZooHyperModel("lstm", default_space("lstm"), fast_path=fast), "random",
-                           max_trials=3, epochs=1, directory=folder, seed=0)
+                           max_trials=3, epochs=epochs, directory=folder, seed=0)
         started = time.perf_counter()
-        tuner.search(x, y, epochs=1, batch_size=128, validation_data=(xv, yv), verbose=0)
+        tuner.search(x, y, epochs=epochs, batch_size=128, validation_data=(xv, yv), verbose=0)
         return (time.perf_counter() - started) / 3
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--train-samples", type=int, default=2000)
     args = parser.parse_args(argv)
     (x, y), _ = load_mnist()
-    data = split_validation(x, y, get_model_spec("lstm").recipe, 2000)
+    data = split_validation(x, y, get_model_spec("lstm").recipe, args.train_samples)
     times = {True: [], False: []}
     for round_ in range(args.rounds):
         for fast in ((True, False) if round_ % 2 == 0 else (False, True)):
-            times[fast].append(one_search(fast, data))
+            times[fast].append(one_search(fast, data, args.epochs))
             print(f"round {round_ + 1}: {'fast path' if fast else 'plain fit'} "
                   f"{times[fast][-1]:.1f} s/trial", flush=True)
     ratios = [p / f for p, f in zip(times[False], times[True], strict=True)]
     report = {"command": "python benchmarks/tune_trials.py", "rounds": args.rounds,
+              "epochs": args.epochs, "train_samples": args.train_samples,
               "seconds_per_trial": {"fast_path": times[True], "plain_fit": times[False]},
               "speed_up": {"median": statistics.median(ratios), "min": min(ratios), "max": max(ratios)}}
     print(json.dumps(report, indent=2))

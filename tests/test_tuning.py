@@ -210,14 +210,19 @@ class _FitSettings(keras.callbacks.Callback):
         self.steps = self.model.steps_per_execution
         self.unrolled = self.model.get_layer("gru").unroll
 
+    def on_epoch_end(self, epoch, logs=None):
+        self.model.stop_training = True  # the settings are what is tested: one epoch is enough
 
-@pytest.mark.parametrize("fast_path", [True, False])
-def test_trials_train_on_the_cpu_fast_path(fast_path, mnist):
+
+@pytest.mark.parametrize("fast_path,epochs,expected", [(True, 100, (5, True)), (False, 100, (1, False)),
+                                                       (True, 1, (1, False))])
+def test_long_trials_train_on_the_cpu_fast_path(fast_path, epochs, expected, mnist):
     (x, y), _ = mnist
     hypermodel = ZooHyperModel("gru", TINY, fast_path=fast_path)
     hp = kt.HyperParameters()
     model = hypermodel.build(hp)
     seen = _FitSettings()
-    hypermodel.fit(hp, model, x[:2000], y[:2000], batch_size=16, epochs=1, verbose=0, callbacks=[seen])
-    assert (seen.steps, seen.unrolled) == ((5, True) if fast_path else (1, False))
+    hypermodel.fit(hp, model, x[:2000], y[:2000], batch_size=16, epochs=epochs, verbose=0,
+                   callbacks=[seen])
+    assert (seen.steps, seen.unrolled) == expected  # 2,000 x 100 images is a long trial; x 1 is not
     assert model.get_layer("gru").unroll is False  # the saved configuration stays cuDNN-eligible
