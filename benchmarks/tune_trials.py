@@ -44,7 +44,9 @@ def main(argv=None) -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--train-samples", type=int, default=2000)
+    parser.add_argument("--output", type=Path, help="JSON file (default benchmarks/tune_trials_E_N.json)")
     args = parser.parse_args(argv)
+    args.output = args.output or ROOT / "benchmarks" / f"tune_trials_{args.epochs}_{args.train_samples}.json"
     (x, y), _ = load_mnist()
     data = split_validation(x, y, get_model_spec("lstm").recipe, args.train_samples)
     times = {True: [], False: []}
@@ -58,6 +60,7 @@ def main(argv=None) -> None:
               "epochs": args.epochs, "train_samples": args.train_samples,
               "seconds_per_trial": {"fast_path": times[True], "plain_fit": times[False]},
               "speed_up": {"median": statistics.median(ratios), "min": min(ratios), "max": max(ratios)}}
+    args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(report, indent=2))
 
 

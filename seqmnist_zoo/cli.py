@@ -142,7 +142,7 @@ def train(name, epochs, batch_size, learning_rate, timesteps, units, clipnorm, d
     click.echo(f"best epoch {record['best_epoch']}: val accuracy {record['val_accuracy']:.4f}; "
                f"weights in {result.output}")
     if record.get("warning"):
-        click.echo(f"seqmnist-zoo: warning: {record['warning']}", err=True)
+        _say("warning", record["warning"])
     if result.interrupted:
         click.echo("interrupted: the best checkpoint so far is kept", err=True)
         sys.exit(130)
@@ -238,10 +238,10 @@ def predict(name, images, weights, top_k, invert, raw, save_inputs, as_json):
         warnings.simplefilter("always")
         prepared = prepare_each(images, invert=invert, raw=raw)
     for message in dict.fromkeys(str(w.message) for w in caught):
-        click.echo(f"seqmnist-zoo: warning: {' '.join(message.split())}", err=True)
+        _say("warning", message)
     failed = [item for item in prepared if not item.ok]
     for item in failed:
-        click.echo(f"seqmnist-zoo: error: {' '.join(str(item.error).split())}", err=True)
+        _say("error", str(item.error))
     ready = [item for item in prepared if item.ok]
     if ready:
         from .predict import rank
@@ -429,7 +429,7 @@ def tune(name, tuner_kind, max_trials, epochs, executions_per_trial, train_sampl
     click.echo(f"all trials: {result.summary}")
     summary = json.loads(result.summary.read_text())
     if summary.get("warning"):
-        click.echo(f"seqmnist-zoo: warning: {summary['warning']}", err=True)
+        _say("warning", summary["warning"])
     else:
         click.echo(f"retrain into weights: {summary['retrain']}")
 
@@ -459,11 +459,16 @@ MAX_MESSAGE = 400
 
 
 def _fail(message: str, code: int) -> None:
+    _say("error", message)
+    sys.exit(code)
+
+
+def _say(kind: str, message: str) -> None:
+    """One bounded line on stderr: ``seqmnist-zoo: KIND: MESSAGE``."""
     message = " ".join(message.split())
     if len(message) > MAX_MESSAGE:
         message = message[:MAX_MESSAGE - 3] + "..."
-    click.echo(f"seqmnist-zoo: error: {message}", err=True)
-    sys.exit(code)
+    click.echo(f"seqmnist-zoo: {kind}: {message}", err=True)
 
 
 def _verbose(argv) -> bool:

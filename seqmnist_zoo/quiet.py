@@ -35,7 +35,7 @@ def framework_logs_silenced():
     original = sys.stderr
     with warnings.catch_warnings():
         for name in FRAMEWORKS:
-            warnings.filterwarnings("ignore", module=rf"{name}(\\.|$)")
+            warnings.filterwarnings("ignore", module=rf"{name}(\.|$)")
         try:
             sys.stderr.flush()
             real = os.dup(2)

@@ -183,7 +183,8 @@ def write_inputs(folder, predictions) -> list[Path]:
     """Write the 28x28 digits a model saw, one PNG each, plus ``contact_sheet.png`` with captions.
 
     `predictions` are `DigitPrediction`s (or anything with ``source``, ``image`` and ``top``).
-    Returns the files written, the contact sheet last.
+    Pictures an earlier call left in `folder` are removed first, so the folder always shows one
+    run. Returns the files written, the contact sheet last.
 
     Examples:
         >>> from seqmnist_zoo.predict import DigitPrediction
@@ -197,6 +198,8 @@ def write_inputs(folder, predictions) -> list[Path]:
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    for stale in [*folder.glob("[0-9][0-9][0-9]_*.png"), folder / "contact_sheet.png"]:
+        stale.unlink(missing_ok=True)
     written = []
     for index, item in enumerate(predictions, start=1):
         stem = re.sub(r"[^\w.-]+", "_", Path(item.source).stem)[:60]

@@ -76,9 +76,9 @@ class ZooHyperModel(kt.HyperModel):
         per step call) when the trial is long enough to repay the unrolled graph's compile time;
         KerasTuner's plain fit otherwise, on a GPU, and with ``fast_path=False``.
 
-        Measured with ``python benchmarks/tune_trials.py`` (lstm, 3 trials): 1 epoch on 1,600
-        images took 0.48-0.72x the plain fit's speed (3 rounds), 3 epochs on 16,000 images
-        0.89-1.25x (2 rounds), so trials under `FAST_PATH_MIN_IMAGES` keep the plain fit.
+        ``python benchmarks/tune_trials.py`` measures both paths: for short trials the compile time
+        of the unrolled graph outweighs its speed, so trials under `FAST_PATH_MIN_IMAGES` images
+        keep the plain fit.
         """
         x = args[0] if args else kwargs.get("x")
         batch = kwargs.get("batch_size") or 32

@@ -44,6 +44,13 @@ def test_cli_predicts_a_folder_as_json_and_saves_what_the_model_saw(digits_folde
     assert np.asarray(Image.open(seen / "002_digit_5.png")).shape == (28, 28)
 
 
+def test_save_inputs_twice_shows_only_the_second_run(digits_folder, tmp_path, run_cli):
+    seen = tmp_path / "seen"
+    assert run_cli("predict", "lstm", digits_folder, "--save-inputs", seen)[0] == 0
+    assert run_cli("predict", "lstm", digits_folder / "digit_5.png", "--save-inputs", seen)[0] == 0
+    assert sorted(p.name for p in seen.iterdir()) == ["001_digit_5.png", "contact_sheet.png"]
+
+
 def test_cli_reports_each_bad_file_on_one_line_and_predicts_the_rest(digits_folder, run_cli):
     Image.new("L", (300, 300), 250).save(digits_folder / "blank.png")
     (digits_folder / "zero.png").write_bytes(b"")
