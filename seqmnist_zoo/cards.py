@@ -12,25 +12,28 @@ import sys
 from pathlib import Path
 
 from .registry import list_models, model_info
+from .spread import spread_text
 
 
 def results_table() -> str:
-    """A markdown table of every shipped weights file: accuracy, loss, size and recipe.
+    """A markdown table of every shipped weights file: accuracy, its spread over seeds, loss, size
+    and recipe.
 
     Examples:
         >>> results_table().splitlines()[0].startswith("| model |")
         True
     """
     rows = [
-        "| model | test accuracy | test loss | parameters | timesteps | units | epochs "
-        "| learning rate | clipnorm | reproduce |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| model | test accuracy | same recipe over seeds | test loss | parameters | timesteps "
+        "| units | epochs | learning rate | clipnorm | reproduce |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name in list_models(pretrained=True):
         record = model_info(name)["weights"]["mnist"]
         recipe, config, metrics = record["recipe"], record["config"], record["metrics"]
         rows.append(
-            f"| `{name}` | {metrics['accuracy']:.2%} | {metrics['loss']:.4f} "
+            f"| `{name}` | {metrics['accuracy']:.2%} | {spread_text(record.get('seed_spread'))} "
+            f"| {metrics['loss']:.4f} "
             f"| {record['num_params']:,} | {config['timesteps']} | {config['units']} "
             f"| {recipe['epochs']} | {recipe['learning_rate']:g} | {recipe['clipnorm'] or '-'} "
             f"| `seqmnist-zoo train {name}` |"
@@ -82,8 +85,34 @@ SECTIONS = {"results": results_table, "performance": performance_section,
             "realworld": realworld_section, "export": export_section}
 
 
+STUDIES = Path(__file__).resolve().parents[1] / "studies" / "results"
+
+
+def study_section(key: str, folder=None) -> str:
+    """A table of a recorded study, ``NAME.TABLE`` (written by ``seqmnist_zoo.study_runner``).
+
+    Examples:
+        >>> study_section("plain_rnn.summary").splitlines()[0].startswith("| runs |")
+        True
+        >>> study_section("nothing.summary", "/nonexistent")
+        'Not run yet: run `python -m seqmnist_zoo.study_runner studies/nothing.json`.'
+    """
+    name, table = key.split(".", 1)
+    path = Path(folder or STUDIES) / f"{name}.json"
+    if not path.is_file():
+        return f"Not run yet: run `python -m seqmnist_zoo.study_runner studies/{name}.json`."
+    tables = json.loads(path.read_text(encoding="utf-8")).get("markdown")
+    if not tables:
+        return f"Not reported yet: run `python -m seqmnist_zoo.study_runner studies/{name}.json " \
+               "--report-only`."
+    return tables[table]
+
+
 def fill_sections(text: str) -> str:
     """Replace the content between each known pair of markers with freshly generated text.
+
+    ``<!-- NAME:start -->`` takes a `SECTIONS` entry; ``<!-- study NAME.TABLE:start -->`` a
+    study's table (`study_section`).
 
     Examples:
         >>> "| `lstm` |" in fill_sections("<!-- results:start -->\\n<!-- results:end -->")
@@ -92,7 +121,8 @@ def fill_sections(text: str) -> str:
     for name, make in SECTIONS.items():
         pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
         text = pattern.sub(lambda m, make=make: m.group(1) + make() + "\n" + m.group(2), text)
-    return text
+    pattern = re.compile(r"(<!-- study ([\w.]+):start -->\n).*?(<!-- study \2:end -->)", re.S)
+    return pattern.sub(lambda m: m.group(1) + study_section(m.group(2)) + "\n" + m.group(3), text)
 
 
 def main(argv=None) -> None:
@@ -127,6 +157,7 @@ def model_card(name: str) -> str:
         lines += [f"## Pretrained weights `{tag}`", "",
                   "| measure | value |", "|---|---|",
                   f"| test accuracy | {metrics['accuracy']:.2%} ({metrics['samples']} digits) |",
+                  *_spread_rows(record.get("seed_spread"), name),
                   f"| test loss | {metrics['loss']:.4f} |",
                   f"| best validation accuracy | {training['val_accuracy']:.2%} "
                   f"(epoch {training['best_epoch']} of {training['epochs_run']}) |",
@@ -145,3 +176,11 @@ def model_card(name: str) -> str:
     if not info["weights"]:
         lines += ["No pretrained weights are shipped for this model.", ""]
     return "\n".join(lines)
+
+
+def _spread_rows(spread, name: str) -> list[str]:
+    if not spread:
+        return []
+    seeds = ", ".join(f"seed {s}: {a:.2%}" for s, a in spread["test_accuracy_by_seed"].items())
+    return [f"| same recipe over seeds | {spread_text(spread)}: {seeds} "
+            f"(`{spread['command']} {name}`) |"]

@@ -12,6 +12,7 @@ import click
 from . import __version__
 from .errors import SeqMnistZooError
 from .registry import get_model_spec, list_models, model_info
+from .spread import spread_text
 
 
 def _units(value: str | None):
@@ -70,11 +71,13 @@ def list_command(pattern, pretrained, as_json):
         return
     if not names:
         raise click.UsageError(f"no model matches {pattern!r}; known: {', '.join(list_models())}")
-    click.echo(f"{'name':<14}{'params':>9}  {'weights':<8}{'test acc':>9}  description")
+    click.echo(f"{'name':<14}{'params':>9}  {'weights':<8}{'test acc':>9}  "
+               f"{'same recipe over seeds':<25}description")
     for row in map(_summary, names):
         acc = f"{row['test_accuracy']:.2%}" if row["test_accuracy"] is not None else "-"
         click.echo(f"{row['name']:<14}{row['num_params'] or '?':>9}  "
-                   f"{','.join(row['weights']) or '-':<8}{acc:>9}  {row['description']}")
+                   f"{','.join(row['weights']) or '-':<8}{acc:>9}  "
+                   f"{spread_text(row['seed_spread']):<25}{row['description']}")
 
 
 def _summary(name: str) -> dict:
@@ -82,7 +85,8 @@ def _summary(name: str) -> dict:
     mnist = info["weights"].get("mnist", {})
     return {"name": name, "family": info["family"], "num_params": info["num_params"],
             "weights": sorted(info["weights"]), "description": info["description"],
-            "test_accuracy": mnist.get("metrics", {}).get("accuracy")}
+            "test_accuracy": mnist.get("metrics", {}).get("accuracy"),
+            "seed_spread": mnist.get("seed_spread")}
 
 
 @cli.command()
@@ -102,6 +106,11 @@ def info(name, as_json):
         metrics = record["metrics"]
         click.echo(f"  weights {tag!r}: {record['file']}, test accuracy "
                    f"{metrics.get('accuracy', float('nan')):.2%}, sha256 {record['sha256'][:16]}...")
+        spread = record.get("seed_spread")
+        if spread:
+            seeds = ", ".join(f"seed {s}: {a:.2%}" for s, a in spread["test_accuracy_by_seed"].items())
+            click.echo(f"  same recipe over seeds: {spread_text(spread)} ({seeds}; "
+                       f"`{spread['command']} {name}`)")
     if not data["weights"]:
         click.echo("  weights: none shipped")
 

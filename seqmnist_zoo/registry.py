@@ -77,6 +77,8 @@ class WeightsSpec:
     recipe: Mapping[str, Any] = field(default_factory=dict)
     training: Mapping[str, Any] = field(default_factory=dict)
     environment: Mapping[str, Any] = field(default_factory=dict)
+    # Test accuracy of the same recipe over seeds (`seqmnist_zoo.spread`); None until measured.
+    seed_spread: Mapping[str, Any] | None = None
     package: str = "seqmnist_zoo.weights"
 
     def path(self):

@@ -3,7 +3,10 @@
 Usage: ``python -m seqmnist_zoo.spread [NAME ...] --seeds 1 2`` trains each recipe once per seed
 (`train` with ``seed=S``), measures the best checkpoint on the test set, and records each run in
 ``tuning/results/seed_spread.json``. Runs already recorded are skipped, so an interrupted spread
-resumes where it stopped.
+resumes where it stopped. Each shipped weights record in the manifest then gets a ``seed_spread``:
+the test accuracy of every seed (the shipped file's own seed included), their mean and standard
+deviation, which `list`, `info`, the README table and the model cards show beside the shipped
+figure. ``--manifest-only`` rewrites that from the recorded runs without training.
 """
 
 from __future__ import annotations
@@ -11,12 +14,93 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 from pathlib import Path
 from typing import Any
 
 from .registry import get_model, list_models
 
 RESULTS = Path("tuning/results/seed_spread.json")
+MANIFEST = Path(__file__).parent / "weights" / "manifest.json"
+COMMAND = "python -m seqmnist_zoo.spread"
+
+
+def seed_spread(shipped: dict[str, Any], runs: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """The spread over seeds of a shipped weights record and the retrained runs of its recipe.
+
+    Runs whose recipe differs from the shipped one in anything but the seed are left out; with
+    no other seed left, there is no spread (None).
+
+    Examples:
+        >>> shipped = {"metrics": {"accuracy": 0.99}, "recipe": {"epochs": 3, "seed": 0}}
+        >>> runs = {"1": {"test_accuracy": 0.98, "recipe": {"epochs": 3, "seed": 1}},
+        ...         "2": {"test_accuracy": 0.97, "recipe": {"epochs": 9, "seed": 2}}}
+        >>> seed_spread(shipped, runs)["test_accuracy_by_seed"]
+        {'0': 0.99, '1': 0.98}
+        >>> round(seed_spread(shipped, runs)["std"], 4)
+        0.0071
+    """
+    def same_recipe(recipe):
+        return {k: v for k, v in recipe.items() if k != "seed"} == \
+            {k: v for k, v in shipped["recipe"].items() if k != "seed"}
+
+    by_seed = {str(shipped["recipe"].get("seed", 0)): shipped["metrics"]["accuracy"]}
+    by_seed.update({seed: run["test_accuracy"] for seed, run in sorted(runs.items())
+                    if same_recipe(run["recipe"])})
+    if len(by_seed) < 2:
+        return None
+    values = list(by_seed.values())
+    return {"test_accuracy_by_seed": by_seed, "mean": statistics.fmean(values),
+            "std": statistics.stdev(values), "runs": len(values), "command": COMMAND}
+
+
+def spread_text(spread: dict[str, Any] | None) -> str:
+    """``99.32% ± 0.07 (3 seeds)``: mean ± standard deviation in points, or ``-`` if unmeasured.
+
+    Examples:
+        >>> spread_text({"mean": 0.99323, "std": 0.00068, "runs": 3})
+        '99.32% ± 0.07 (3 seeds)'
+        >>> spread_text(None)
+        '-'
+    """
+    if not spread:
+        return "-"
+    return f"{spread['mean']:.2%} ± {spread['std'] * 100:.2f} ({spread['runs']} seeds)"
+
+
+def write_manifest_spread(record: dict[str, Any], manifest=MANIFEST, tag: str = "mnist") -> list[str]:
+    """Attach each model's `seed_spread` to its shipped `tag` record; returns the models updated.
+
+    Examples:
+        >>> copy = pathlib.Path(tempfile.mkdtemp()) / "manifest.json"
+        >>> _ = copy.write_text(MANIFEST.read_text())
+        >>> "lstm" in write_manifest_spread(read_spread(), copy)
+        True
+    """
+    manifest = Path(manifest)
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    updated = []
+    for weights in data["weights"]:
+        if weights["tag"] != tag:
+            continue
+        spread = seed_spread(weights, record.get(weights["model"], {}))
+        weights.pop("seed_spread", None)
+        if spread is not None:
+            weights["seed_spread"] = spread
+            updated.append(weights["model"])
+    manifest.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return updated
+
+
+def read_spread(results=RESULTS) -> dict[str, Any]:
+    """The recorded retraining runs, by model and seed ({} before the first).
+
+    Examples:
+        >>> sorted(read_spread()["lstm"])
+        ['1', '2']
+    """
+    results = Path(results)
+    return json.loads(results.read_text(encoding="utf-8")) if results.is_file() else {}
 
 
 def run_spread(names, seeds, results=RESULTS, runs_dir="runs/seeds", data=None,
@@ -31,7 +115,7 @@ def run_spread(names, seeds, results=RESULTS, runs_dir="runs/seeds", data=None,
     from .training import evaluate, train
 
     results = Path(results)
-    record = json.loads(results.read_text(encoding="utf-8")) if results.is_file() else {}
+    record = read_spread(results)
     for name in names:
         for seed in seeds:
             if str(seed) in record.get(name, {}):
@@ -59,12 +143,18 @@ def main(argv=None) -> None:
     parser.add_argument("names", nargs="*", help="default: every shipped model, fastest first")
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--manifest-only", action="store_true",
+                        help="only copy the recorded runs' spread into the weights manifest")
     args = parser.parse_args(argv)
+    if args.manifest_only:
+        print("updated:", ", ".join(write_manifest_spread(read_spread(args.results))) or "nothing")
+        return
     fastest_first = ["simple_rnn", "lstm", "gru", "stacked_lstm", "bilstm"]
     shipped = list_models(pretrained=True)
     names = args.names or [n for n in fastest_first if n in shipped] + [
         n for n in shipped if n not in fastest_first]
     record = run_spread(names, args.seeds, args.results, verbose=2)
+    write_manifest_spread(record)
     print(json.dumps({n: {s: r["test_accuracy"] for s, r in seeds.items()} for n, seeds in record.items()},
                      indent=2))
 

@@ -1,0 +1,52 @@
+"""The seed spread: recorded retraining runs reach the manifest, list, info, README and cards."""
+
+import json
+import shutil
+import statistics
+
+import pytest
+
+from seqmnist_zoo import model_info
+from seqmnist_zoo.cards import model_card
+from seqmnist_zoo.spread import MANIFEST, RESULTS, read_spread, seed_spread, spread_text, \
+    write_manifest_spread
+from conftest import REPO
+
+
+def test_manifest_spread_is_the_recorded_runs_plus_the_shipped_file(tmp_path):
+    record = read_spread(REPO / RESULTS)
+    copy = tmp_path / "manifest.json"
+    shutil.copy(MANIFEST, copy)
+    write_manifest_spread(record, copy)
+    assert json.loads(copy.read_text()) == json.loads(MANIFEST.read_text()), \
+        "run: python -m seqmnist_zoo.spread --manifest-only"
+    for weights in json.loads(copy.read_text())["weights"]:
+        spread = weights.get("seed_spread")
+        if weights["model"] not in record:
+            assert spread is None
+            continue
+        by_seed = spread["test_accuracy_by_seed"]
+        assert by_seed["0"] == weights["metrics"]["accuracy"]
+        for seed, run in record[weights["model"]].items():
+            assert by_seed[seed] == run["test_accuracy"]
+        assert spread["mean"] == pytest.approx(statistics.fmean(by_seed.values()))
+        assert spread["std"] == pytest.approx(statistics.stdev(by_seed.values()))
+
+
+def test_a_run_with_another_recipe_is_not_counted():
+    shipped = {"metrics": {"accuracy": 0.99}, "recipe": {"epochs": 30, "seed": 0}}
+    other = {"1": {"test_accuracy": 0.5, "recipe": {"epochs": 3, "seed": 1}}}
+    assert seed_spread(shipped, other) is None
+
+
+def test_list_info_and_card_show_the_spread(run_cli):
+    spread = model_info("lstm")["weights"]["mnist"]["seed_spread"]
+    text = spread_text(spread)
+    assert text.endswith(f"({spread['runs']} seeds)")
+    code, out, _ = run_cli("list")
+    assert code == 0 and text in next(r for r in out.splitlines() if r.startswith("lstm "))
+    code, out, _ = run_cli("list", "lstm", "--json")
+    assert json.loads(out)[0]["seed_spread"] == spread
+    code, out, _ = run_cli("info", "lstm")
+    assert f"same recipe over seeds: {text}" in out
+    assert text in model_card("lstm")
