@@ -3,7 +3,8 @@
 - one model card page per registered model (from the weights manifest);
 - the CLI reference (from the click commands' own help);
 - marked sections (``<!-- NAME:start -->`` ... ``<!-- NAME:end -->``) filled by seqmnist_zoo.cards,
-  plus the README's quick start and the tuning study's table.
+  plus the README's quick start and the tuning study's table;
+- the studies' figures (``studies/results/*.png``) as ``images/studies/``.
 """
 
 import json
@@ -36,6 +37,9 @@ def on_files(files, config):
     if study.is_file():
         files.append(File.generated(config, "images/timesteps_study.png",
                                     content=study.read_bytes()))
+    for figure in sorted((ROOT / "studies" / "results").glob("*.png")):
+        files.append(File.generated(config, f"images/studies/{figure.name}",
+                                    content=figure.read_bytes()))
     for example in sorted((ROOT / "examples").glob("*.*")):
         if example.suffix.lower() in (".png", ".jpg"):
             files.append(File.generated(config, f"images/examples/{example.name}",

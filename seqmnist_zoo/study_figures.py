@@ -1,0 +1,174 @@
+"""The figures a study file can ask for (its ``figures`` list), drawn from its recorded runs.
+
+- ``accuracy_by_timesteps``: test accuracy (mean ± std over seeds) against T, one line per cell,
+  row-resampled control layouts as separate markers;
+- ``curves``: validation accuracy against digits seen, for each cell and a few T;
+- ``timestep_gradients``: the input gradient of each timestep, first step to last, after training;
+- ``gradient_norms``: the weight-gradient norm on a fixed batch over training, per cell and setting.
+
+Lines are medians (or means) over the seeds recorded so far.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+
+from .study_report import example_record  # noqa: F401 (the examples use it)
+
+COLORS = {"simple_rnn": "tab:red", "gru": "tab:green", "lstm": "tab:blue", "mlp": "tab:gray"}
+
+
+def _plt():
+    from .reports import plt
+
+    return plt
+
+
+def _legend(axis, size: int) -> None:
+    if axis.get_legend_handles_labels()[0]:
+        axis.legend(fontsize=size)
+
+
+def _save(figure, output) -> None:
+    figure.tight_layout()
+    figure.savefig(output)
+    _plt().close(figure)
+
+
+def accuracy_by_timesteps(study: dict[str, Any], runs: list[dict[str, Any]], output) -> None:
+    """Test accuracy against timesteps (evenly spaced in order), mean ± std over seeds.
+
+    Examples:
+        >>> study, record = example_record()
+        >>> accuracy_by_timesteps(study, record["runs"], tempfile.mktemp(suffix=".png"))
+    """
+    plt = _plt()
+    points = defaultdict(list)
+    for run in runs:
+        s = run["settings"]
+        points[(s["cell"], s["layout"], s["timesteps"])].append(run["test_accuracy"] * 100)
+    every = sorted({t for _, _, t in points})
+    position = {t: i for i, t in enumerate(every)}
+    figure, axis = plt.subplots(figsize=(7.2, 4.2), dpi=100)
+    for cell in sorted({c for c, _, _ in points}):
+        for layout, style in (("reshape", "-o"), ("resize", "s")):
+            steps = sorted(t for c, lay, t in points if c == cell and lay == layout)
+            if not steps:
+                continue
+            values = [points[(cell, layout, t)] for t in steps]
+            axis.errorbar([position[t] + (0.12 if layout == "resize" else 0) for t in steps],
+                          [np.mean(v) for v in values],
+                          yerr=[np.std(v, ddof=1) if len(v) > 1 else 0 for v in values],
+                          fmt=style, color=COLORS.get(cell), capsize=3,
+                          label=cell if layout == "reshape" else f"{cell}, whole rows (resampled)",
+                          fillstyle="full" if layout == "reshape" else "none")
+    axis.set_xticks(range(len(every)), [str(t) for t in every])
+    axis.set(xlabel="timesteps T (each step reads 784 / T pixels)", ylabel="test accuracy (%)",
+             title="Accuracy against timesteps (mean ± std over seeds)")
+    _legend(axis, 8)
+    axis.grid(alpha=0.3)
+    _save(figure, output)
+
+
+def curves(study: dict[str, Any], runs: list[dict[str, Any]], output) -> None:
+    """Validation accuracy against digits seen: slower learning or a lower ceiling?
+
+    Examples:
+        >>> study, record = example_record()
+        >>> curves(study, record["runs"], tempfile.mktemp(suffix=".png"))
+    """
+    plt = _plt()
+    chosen = study.get("curve_timesteps", [7, 28, 112])
+    cells = sorted({r["settings"]["cell"] for r in runs})
+    figure, axes = plt.subplots(1, len(cells), figsize=(4.2 * len(cells), 3.8), dpi=100,
+                                sharey=True, squeeze=False)
+    shades = plt.get_cmap("viridis")(np.linspace(0, 0.85, len(chosen)))
+    for axis, cell in zip(axes[0], cells):
+        for shade, t in zip(shades, chosen):
+            same = [r for r in runs if r["settings"]["cell"] == cell and r["settings"]["timesteps"] == t
+                    and r["settings"]["layout"] == "reshape" and r["val_accuracy"]]
+            if not same:
+                continue
+            length = min(len(r["val_accuracy"]) for r in same)
+            seen = [s * same[0]["settings"]["batch_size"] for s in same[0]["checkpoint_steps"][:length]]
+            accuracy = np.mean([[v or 0 for v in r["val_accuracy"][:length]] for r in same], axis=0)
+            axis.plot(seen, accuracy * 100, "-o", color=shade, markersize=3, label=f"T = {t}")
+        axis.set(title=cell, xlabel="training digits seen")
+        axis.grid(alpha=0.3)
+        _legend(axis, 8)
+    axes[0][0].set_ylabel("validation accuracy (%)")
+    _save(figure, output)
+
+
+def timestep_gradients(study: dict[str, Any], runs: list[dict[str, Any]], output) -> None:
+    """Per-timestep input gradient, relative to the last step, against position in the sequence.
+
+    Examples:
+        >>> study, record = example_record()
+        >>> timestep_gradients(study, record["runs"], tempfile.mktemp(suffix=".png"))
+    """
+    plt = _plt()
+    chosen = study.get("gradient_timesteps", [28, 112, 784])
+    cells = sorted({r["settings"]["cell"] for r in runs})
+    figure, axes = plt.subplots(1, len(cells), figsize=(4.2 * len(cells), 3.8), dpi=100,
+                                sharey=True, squeeze=False)
+    shades = plt.get_cmap("viridis")(np.linspace(0, 0.85, len(chosen)))
+    for axis, cell in zip(axes[0], cells):
+        for shade, t in zip(shades, chosen):
+            for key, style in (("timestep_gradients_before", ":"), ("timestep_gradients_after", "-")):
+                profiles = [r[key] for r in runs if r["settings"]["cell"] == cell and r[key]
+                            and r["settings"]["timesteps"] == t and r["settings"]["layout"] == "reshape"]
+                if not profiles:
+                    continue
+                profile = np.median(np.array(profiles), axis=0)
+                profile = profile / profile[-1] if profile[-1] > 0 else profile
+                axis.semilogy((np.arange(t) + 0.5) / t * 28, profile, style, color=shade,
+                              label=f"T = {t}, " + ("trained" if "after" in key else "untrained"))
+        axis.set(title=cell, xlabel="image row the step reads (0 = top)")
+        axis.grid(alpha=0.3, which="both")
+        _legend(axis, 7)
+    axes[0][0].set_ylabel("input gradient per pixel, / last step's")
+    _save(figure, output)
+
+
+def gradient_norms(study: dict[str, Any], runs: list[dict[str, Any]], output) -> None:
+    """Weight-gradient norm on a fixed batch over training (first recorded seed), per group and rate.
+
+    Examples:
+        >>> study, record = example_record()
+        >>> gradient_norms(study, record["runs"], tempfile.mktemp(suffix=".png"))
+    """
+    plt = _plt()
+    groups = [g["name"] for g in study["groups"]]
+    rates = sorted({r["settings"]["learning_rate"] for r in runs})
+    figure, axes = plt.subplots(len(groups), len(rates), figsize=(4.4 * len(rates), 3.0 * len(groups)),
+                                dpi=100, squeeze=False, sharey=True)
+    labels = {g["name"]: g.get("label", g["name"]) for g in study["groups"]}
+    for row, group in zip(axes, groups):
+        for axis, rate in zip(row, rates):
+            for cell in sorted({r["settings"]["cell"] for r in runs}):
+                for clip, style in ((None, "-"), (1.0, "--")):
+                    same = [r for r in runs if r["group"] == group and r["settings"]["cell"] == cell
+                            and r["settings"]["learning_rate"] == rate
+                            and r["settings"]["clipnorm"] == clip]
+                    if not same:
+                        continue
+                    series = same[0]["gradient_norms"]
+                    axis.semilogy([s for s, _ in series], [n if n is not None else np.nan for _, n in series],
+                                  style, color=COLORS.get(cell), linewidth=1,
+                                  label=f"{cell}, " + ("no clipping" if clip is None else f"clipnorm {clip:g}"))
+            axis.set_title(f"{labels[group]}, lr {rate:g}", fontsize=9)
+            axis.grid(alpha=0.3, which="both")
+    _legend(axes[0][0], 7)
+    for axis in axes[-1]:
+        axis.set_xlabel("training step")
+    for row in axes:
+        row[0].set_ylabel("gradient norm")
+    _save(figure, output)
+
+
+FIGURES = {"accuracy_by_timesteps": accuracy_by_timesteps, "curves": curves,
+           "timestep_gradients": timestep_gradients, "gradient_norms": gradient_norms}

@@ -1,0 +1,205 @@
+"""Run a declared study: groups of training runs, each with several seeds, recorded as they finish.
+
+A study file (``studies/NAME.json``) is plain data::
+
+    {"question": "...", "description": "...", "defaults": {run settings},
+     "groups": [{"name": "main", "label": "...", "settings": {...},
+                 "grid": {"timesteps": [7, 28], "cell": ["lstm", "gru"]}, "seeds": [0, 1, 2]}]}
+
+Each group's runs are its grid's every combination (or one run without a grid) times its seeds,
+with settings from `seqmnist_zoo.experiments`. ``python -m seqmnist_zoo.study_runner
+studies/NAME.json`` runs the runs not yet recorded in ``studies/results/NAME.json``, seed by seed
+(every point gets its first seed before any gets its second), writing the record after each run,
+so an interrupted study resumes where it stopped and changing a group's settings re-runs only
+what changed. With each run it rewrites the study's tables and figures
+(`seqmnist_zoo.study_report`), so they always show the runs recorded so far.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from .errors import InvalidArgumentError
+from .experiments import settings_of
+
+RESULTS_DIR = Path("studies/results")
+
+
+def load_study(path) -> dict[str, Any]:
+    """Read and check a study file; every run's settings are validated before anything trains.
+
+    Examples:
+        >>> study = load_study("studies/plain_rnn.json")
+        >>> study["name"], study["groups"][0]["name"]
+        ('plain_rnn', 'T28')
+    """
+    path = Path(path)
+    try:
+        study = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise InvalidArgumentError(f"could not read study file {path}: {err}") from None
+    if not isinstance(study, dict) or not study.get("groups"):
+        raise InvalidArgumentError(f"{path} is not a study file: it needs a non-empty 'groups' list")
+    names = [group.get("name") for group in study["groups"]]
+    if None in names or len(set(names)) != len(names):
+        raise InvalidArgumentError(f"{path}: every group needs its own 'name' (found {names})")
+    study["name"] = path.stem
+    for run in planned_runs(study):
+        settings_of(run["declared"])
+    return study
+
+
+def planned_runs(study: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every run the study declares, ordered seed by seed: ``{group, declared, seed}`` each.
+
+    Examples:
+        >>> study = {"defaults": {"epochs": 1}, "seeds": [0, 1], "groups": [
+        ...     {"name": "g", "grid": {"timesteps": [14, 28]}}]}
+        >>> [(r["declared"]["timesteps"], r["seed"]) for r in planned_runs(study)]
+        [(14, 0), (28, 0), (14, 1), (28, 1)]
+    """
+    runs = []
+    for group in study["groups"]:
+        grid = group.get("grid", {})
+        for point in itertools.product(*grid.values()):
+            declared = {**study.get("defaults", {}), **group.get("settings", {}),
+                        **dict(zip(grid, point))}
+            for rank, seed in enumerate(group.get("seeds", study.get("seeds", [0]))):
+                runs.append({"group": group["name"], "declared": declared, "seed": seed,
+                             "rank": rank})
+    runs.sort(key=lambda run: run["rank"])
+    return runs
+
+
+def results_path(study: dict[str, Any], results_dir=RESULTS_DIR) -> Path:
+    """Where a study's record lives: ``studies/results/NAME.json``.
+
+    Examples:
+        >>> results_path({"name": "timesteps"}).as_posix()
+        'studies/results/timesteps.json'
+    """
+    return Path(results_dir) / f"{study['name']}.json"
+
+
+def read_record(study: dict[str, Any], results_dir=RESULTS_DIR) -> dict[str, Any]:
+    """The study's record so far (``{"runs": []}`` before its first run).
+
+    Examples:
+        >>> read_record({"name": "nothing"}, tempfile.mkdtemp())
+        {'runs': []}
+    """
+    path = results_path(study, results_dir)
+    if path.is_file():
+        return json.loads(path.read_text(encoding="utf-8"))
+    return {"runs": []}
+
+
+def find_run(record: dict[str, Any], group: str, declared: dict[str, Any], seed: int):
+    """The recorded run of `group` with these settings and seed, or None.
+
+    Settings compare complete (defaults filled in), so a changed setting finds nothing.
+
+    Examples:
+        >>> record = {"runs": [{"group": "g", "seed": 0, "settings": settings_of({"epochs": 1})}]}
+        >>> find_run(record, "g", {"epochs": 1, "units": 128}, 0) is not None
+        True
+        >>> find_run(record, "g", {"epochs": 2}, 0) is None
+        True
+    """
+    settings = settings_of(declared)
+    for run in record["runs"]:
+        if run["group"] == group and run["seed"] == seed and run["settings"] == settings:
+            return run
+    return None
+
+
+def run_study(path, results_dir=RESULTS_DIR, data=None, report: bool = True,
+              log=print) -> dict[str, Any]:
+    """Run every declared run that is not recorded yet; returns the study's record.
+
+    Examples:
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny.json"
+        >>> _ = path.write_text(json.dumps({"defaults": {"units": 4, "epochs": 1, "train_samples": 256},
+        ...                                 "groups": [{"name": "g"}]}))
+        >>> record = run_study(path, path.parent / "results", log=lambda line: None)
+        >>> [(run["group"], run["seed"], run["steps"]) for run in record["runs"]]
+        [('g', 0, 2)]
+        >>> run_study(path, path.parent / "results", log=print)["runs"] == record["runs"]
+        tiny: 1 of 1 runs recorded, 0 to go
+        True
+    """
+    from .data import load_mnist
+    from .experiments import run_experiment
+    from .study_report import write_report
+
+    study = load_study(path)
+    record = read_record(study, results_dir)
+    planned = planned_runs(study)
+    missing = [r for r in planned if find_run(record, r["group"], r["declared"], r["seed"]) is None]
+    log(f"{study['name']}: {len(planned) - len(missing)} of {len(planned)} runs recorded, "
+        f"{len(missing)} to go")
+    data = data if isinstance(data, tuple) else load_mnist(data)
+    for number, run in enumerate(missing, 1):
+        started = time.perf_counter()
+        result = run_experiment(run["declared"], run["seed"], data)
+        result = {"group": run["group"], **result}
+        record["runs"] = [r for r in record["runs"]
+                          if not (r["group"] == run["group"] and r["seed"] == run["seed"]
+                                  and r["settings"] == result["settings"])] + [result]
+        _write(record, study, results_dir)
+        if report:  # tables and figures always match the runs recorded so far
+            write_report(study, record, results_dir)
+        log(f"[{number}/{len(missing)}] {run['group']} seed {run['seed']} "
+            f"{_varying(run['declared'], study)}: {result['outcome']}, "
+            f"test {result['test_accuracy']:.2%} in {time.perf_counter() - started:.0f} s")
+    if report:
+        write_report(study, record, results_dir)
+    return record
+
+
+def _varying(declared: dict[str, Any], study: dict[str, Any]) -> str:
+    keys = {k for g in study["groups"] for k in g.get("grid", {})}
+    return " ".join(f"{k}={declared[k]}" for k in sorted(keys) if k in declared)
+
+
+def _write(record: dict[str, Any], study: dict[str, Any], results_dir) -> None:
+    path = results_path(study, results_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record.update({"study": study["name"], "question": study.get("question", ""),
+                   "description": study.get("description", ""),
+                   "command": f"python -m seqmnist_zoo.study_runner studies/{study['name']}.json"})
+    partial = path.with_suffix(".partial")
+    partial.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    os.replace(partial, path)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m seqmnist_zoo.study_runner",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("study", type=Path, help="a study file, e.g. studies/timesteps.json")
+    parser.add_argument("--report-only", action="store_true",
+                        help="only rewrite the tables and figures from the recorded runs")
+    args = parser.parse_args(argv)
+    try:
+        if args.report_only:
+            from .study_report import write_report
+
+            study = load_study(args.study)
+            write_report(study, read_record(study))
+        else:
+            run_study(args.study)
+    except InvalidArgumentError as err:
+        parser.exit(2, f"{parser.prog}: error: {err}\n")
+    except KeyboardInterrupt:
+        parser.exit(130, f"{parser.prog}: interrupted; the runs finished so far are recorded, "
+                         "run the same command to resume\n")
+
+
+if __name__ == "__main__":
+    main()
