@@ -106,12 +106,16 @@ def curves(study: dict[str, Any], runs: list[dict[str, Any]], output) -> None:
 def timestep_gradients(study: dict[str, Any], runs: list[dict[str, Any]], output) -> None:
     """Per-timestep input gradient, relative to the last step, against position in the sequence.
 
+    Only runs matching the study's ``gradient_settings`` (e.g. one learning rate) are drawn.
+
     Examples:
         >>> study, record = example_record()
         >>> timestep_gradients(study, record["runs"], tempfile.mktemp(suffix=".png"))
     """
     plt = _plt()
     chosen = study.get("gradient_timesteps", [28, 112, 784])
+    wanted = study.get("gradient_settings", {})
+    runs = [r for r in runs if all(r["settings"][k] == v for k, v in wanted.items())]
     cells = sorted({r["settings"]["cell"] for r in runs})
     figure, axes = plt.subplots(1, len(cells), figsize=(4.2 * len(cells), 3.8), dpi=100,
                                 sharey=True, squeeze=False)
@@ -131,6 +135,8 @@ def timestep_gradients(study: dict[str, Any], runs: list[dict[str, Any]], output
         axis.grid(alpha=0.3, which="both")
         _legend(axis, 7)
     axes[0][0].set_ylabel("input gradient per pixel, / last step's")
+    if wanted:
+        figure.suptitle("runs with " + ", ".join(f"{k} {v}" for k, v in wanted.items()), fontsize=9)
     _save(figure, output)
 
 
@@ -146,7 +152,6 @@ def gradient_norms(study: dict[str, Any], runs: list[dict[str, Any]], output) ->
     rates = sorted({r["settings"]["learning_rate"] for r in runs})
     figure, axes = plt.subplots(len(groups), len(rates), figsize=(4.4 * len(rates), 3.0 * len(groups)),
                                 dpi=100, squeeze=False, sharey=True)
-    labels = {g["name"]: g.get("label", g["name"]) for g in study["groups"]}
     for row, group in zip(axes, groups):
         for axis, rate in zip(row, rates):
             for cell in sorted({r["settings"]["cell"] for r in runs}):
@@ -160,7 +165,7 @@ def gradient_norms(study: dict[str, Any], runs: list[dict[str, Any]], output) ->
                     axis.semilogy([s for s, _ in series], [n if n is not None else np.nan for _, n in series],
                                   style, color=COLORS.get(cell), linewidth=1,
                                   label=f"{cell}, " + ("no clipping" if clip is None else f"clipnorm {clip:g}"))
-            axis.set_title(f"{labels[group]}, lr {rate:g}", fontsize=9)
+            axis.set_title(f"{group}, learning rate {rate:g}", fontsize=9)
             axis.grid(alpha=0.3, which="both")
     _legend(axes[0][0], 7)
     for axis in axes[-1]:

@@ -120,8 +120,10 @@ def find_run(record: dict[str, Any], group: str, declared: dict[str, Any], seed:
 
 
 def run_study(path, results_dir=RESULTS_DIR, data=None, report: bool = True,
-              log=print) -> dict[str, Any]:
+              log=print, groups=None) -> dict[str, Any]:
     """Run every declared run that is not recorded yet; returns the study's record.
+
+    `groups` (names) restricts this call to some groups, e.g. the cheap ones first.
 
     Examples:
         >>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny.json"
@@ -141,6 +143,12 @@ def run_study(path, results_dir=RESULTS_DIR, data=None, report: bool = True,
     study = load_study(path)
     record = read_record(study, results_dir)
     planned = planned_runs(study)
+    if groups:
+        unknown = sorted(set(groups) - {g["name"] for g in study["groups"]})
+        if unknown:
+            raise InvalidArgumentError(f"{study['name']} has no group {unknown[0]!r}; its groups: "
+                                       + ", ".join(g["name"] for g in study["groups"]))
+        planned = [r for r in planned if r["group"] in groups]
     missing = [r for r in planned if find_run(record, r["group"], r["declared"], r["seed"]) is None]
     log(f"{study['name']}: {len(planned) - len(missing)} of {len(planned)} runs recorded, "
         f"{len(missing)} to go")
@@ -183,6 +191,8 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m seqmnist_zoo.study_runner",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("study", type=Path, help="a study file, e.g. studies/timesteps.json")
+    parser.add_argument("--groups", nargs="+", metavar="GROUP",
+                        help="run only these groups of the study (the others stay as recorded)")
     parser.add_argument("--report-only", action="store_true",
                         help="only rewrite the tables and figures from the recorded runs")
     args = parser.parse_args(argv)
@@ -193,7 +203,7 @@ def main(argv=None) -> None:
             study = load_study(args.study)
             write_report(study, read_record(study))
         else:
-            run_study(args.study)
+            run_study(args.study, groups=args.groups)
     except InvalidArgumentError as err:
         parser.exit(2, f"{parser.prog}: error: {err}\n")
     except KeyboardInterrupt:

@@ -20,6 +20,15 @@ STUDIES = sorted((REPO / "studies").glob("*.json"))
 RECORDED = [p for p in STUDIES if (REPO / "studies" / "results" / p.name).is_file()]
 
 
+def _recorded(declared, seed):
+    """What run_experiment records, without training (for the runner's bookkeeping tests)."""
+    return {"seed": seed, "settings": settings_of(declared), "outcome": "ok",
+            "test_accuracy": 0.5, "slice_accuracies": [0.5], "checkpoint_steps": [1],
+            "val_accuracy": [0.5], "train_loss": [1.0], "gradient_norms": [[0, 1.0]],
+            "timestep_gradients_before": [1.0], "timestep_gradients_after": [1.0],
+            "train_seconds": 1.0}
+
+
 @pytest.mark.parametrize("path", STUDIES, ids=[p.stem for p in STUDIES])
 def test_shipped_studies_declare_valid_runs(path):
     study = load_study(path)
@@ -59,11 +68,7 @@ def test_a_study_resumes_after_an_interruption_and_reruns_only_what_changed(tmp_
         calls.append((declared["timesteps"], seed))
         if len(calls) == 2 and machine.pop("goes_down", False):
             raise RuntimeError("the machine went down")
-        return {"seed": seed, "settings": settings_of(declared), "outcome": "ok",
-                "test_accuracy": 0.5, "slice_accuracies": [0.5], "checkpoint_steps": [1],
-                "val_accuracy": [0.5], "train_loss": [1.0], "gradient_norms": [[0, 1.0]],
-                "timestep_gradients_before": [1.0], "timestep_gradients_after": [1.0],
-                "train_seconds": 1.0}
+        return _recorded(declared, seed)
 
     monkeypatch.setattr(experiments, "run_experiment", fake)
     path = tmp_path / "study.json"
@@ -152,3 +157,17 @@ def test_a_diverging_run_is_recorded_as_nan(mnist):
                              "checkpoints": 3}, 0, mnist)
     assert record["outcome"] == "nan"
     assert record["timestep_gradients_after"] is None
+
+
+def test_groups_restrict_a_call_to_part_of_the_study(tmp_path, monkeypatch):
+    ran = []
+    monkeypatch.setattr(experiments, "run_experiment", lambda declared, seed, data:
+                        ran.append(declared["timesteps"]) or _recorded(declared, seed))
+    path = tmp_path / "study.json"
+    path.write_text(json.dumps({"defaults": {"epochs": 1}, "groups": [
+        {"name": "short", "settings": {"timesteps": 28}}, {"name": "long", "settings": {"timesteps": 784}}]}))
+    data = ((None, None), (None, None))
+    run_study(path, tmp_path / "r", data=data, log=lambda line: None, groups=["short"])
+    assert ran == [28]
+    with pytest.raises(InvalidArgumentError, match="has no group 'lng'; its groups: short, long"):
+        run_study(path, tmp_path / "r", data=data, log=lambda line: None, groups=["lng"])
