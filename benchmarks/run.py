@@ -3,9 +3,12 @@
     python benchmarks/run.py [--quick] [--output benchmarks/results.json]
 
 Each case runs in its own process (so its peak memory is its own), and the cases are interleaved
-round by round, so machine noise hits every side alike. Figures are medians over rounds; ratios
-compare sides measured in the same run. Prints a table and writes JSON, from which
-`python -m seqmnist_zoo.cards README.md` regenerates the README's performance section.
+round by round (the order rotating), so machine noise hits every side alike. Every figure is the
+median over rounds with its min-max range; every ratio is taken within a round (both sides
+measured back to back) and reported as the median and range of those per-round ratios, so a
+verdict like "zoo / PyTorch > 1" holds only if the range says so. Prints a table and writes JSON
+with every sample, from which `python -m seqmnist_zoo.cards README.md` regenerates the README's
+performance section.
 """
 
 from __future__ import annotations
@@ -171,7 +174,7 @@ def _first_prediction(process_start: float) -> dict:
 
 def child(case: str, quick: bool, started: float) -> dict:
     kind, impl, name = (case.split(":") + ["", ""])[:3]
-    steps = 32 if quick else 96  # whole executions of 16 batches
+    steps = 32 if quick else 48  # whole executions of 16 batches; short, so rounds can be many
     if kind == "train":
         return _train_torch(name, steps) if impl == "torch" else _train_keras(impl, name, steps)
     if kind == "infer":
@@ -228,7 +231,20 @@ def _cli_times(rounds: int) -> dict:
 
 
 def _median(results: list[dict]) -> dict:
-    return {key: statistics.median(r[key] for r in results) for key in results[0]}
+    """Each figure's median over rounds, with ``KEY_range`` = [min, max] beside it."""
+    summary = {}
+    for key in results[0]:
+        values = [r[key] for r in results]
+        summary[key] = statistics.median(values)
+        summary[f"{key}_range"] = [min(values), max(values)]
+    return summary
+
+
+def _ratio(samples: dict, case: str, baseline: str) -> tuple[float, list[float]]:
+    """Median and [min, max] of the per-round throughput ratio case / baseline."""
+    ratios = [a["images_per_s"] / b["images_per_s"]
+              for a, b in zip(samples[case], samples[baseline], strict=True)]
+    return statistics.median(ratios), [min(ratios), max(ratios)]
 
 
 def main() -> None:
@@ -236,6 +252,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer steps and rounds (a smoke run)")
     parser.add_argument("--output", type=Path, default=HERE / "results.json")
     parser.add_argument("--families", default=",".join(FAMILIES))
+    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 5; 1 with --quick)")
     parser.add_argument("--case", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case:
@@ -245,7 +262,7 @@ def main() -> None:
     import importlib.util
 
     have_torch = importlib.util.find_spec("torch") is not None
-    rounds = 1 if args.quick else 3
+    rounds = args.rounds or (1 if args.quick else 5)
     families = args.families.split(",")
     train_impls = ["zoo", "keras"] + (["torch"] if have_torch else [])
     samples: dict[str, list[dict]] = {}
@@ -270,10 +287,11 @@ def main() -> None:
         "machine": {"cpu": _cpu_name(), "cores": os.cpu_count(), "python": platform.python_version(),
                     **_versions()},
         "rounds": rounds, "quick": args.quick, "batch_size": BATCH,
-        "training": {name: _training_row(results, name, have_torch) for name in families},
+        "training": {name: _training_row(results, samples, name, have_torch) for name in families},
         "inference": {impl: results[f"infer:{impl}:bilstm"] for impl in ("zoo", "keras")},
         "first_prediction": results["first:zoo:bilstm"],
         "cli": _cli_times(3 if args.quick else 7),
+        "samples": samples,
     }
     report["markdown"] = render(report)
     args.output.write_text(json.dumps(report, indent=2) + "\n")
@@ -281,13 +299,20 @@ def main() -> None:
     print(f"\nwrote {args.output}")
 
 
-def _training_row(results: dict, name: str, have_torch: bool) -> dict:
+def _training_row(results: dict, samples: dict, name: str, have_torch: bool) -> dict:
     row = {impl: results[f"train:{impl}:{name}"] for impl in ("zoo", "keras", "torch")
            if f"train:{impl}:{name}" in results}
-    row["zoo_vs_keras"] = row["zoo"]["images_per_s"] / row["keras"]["images_per_s"]
-    if have_torch:
-        row["zoo_vs_torch"] = row["zoo"]["images_per_s"] / row["torch"]["images_per_s"]
+    for other in ("keras", "torch") if have_torch else ("keras",):
+        row[f"zoo_vs_{other}"], row[f"zoo_vs_{other}_range"] = _ratio(
+            samples, f"train:zoo:{name}", f"train:{other}:{name}")
     return row
+
+
+def _with_range(figure: dict, key: str, digits: int = 0) -> str:
+    low, high = figure[f"{key}_range"]
+    if low == high:
+        return f"{figure[key]:.{digits}f}"
+    return f"{figure[key]:.{digits}f} ({low:.{digits}f}–{high:.{digits}f})"
 
 
 def render(report: dict) -> str:
@@ -295,20 +320,23 @@ def render(report: dict) -> str:
     m = report["machine"]
     lines = [f"Measured on {m['cpu']} ({m['cores']} cores), Python {m['python']}, keras "
              f"{m.get('keras')} ({m.get('backend')} backend), tensorflow {m.get('tensorflow')}, "
-             f"torch {m.get('torch', 'not installed')}; median of {report['rounds']} interleaved "
-             f"round(s), batch {report['batch_size']}.", "",
+             f"torch {m.get('torch', 'not installed')}; median (min–max) of {report['rounds']} "
+             f"interleaved round(s), batch {report['batch_size']}; ratios are taken within each "
+             "round.", "",
              "| training (images/s) | zoo | plain Keras | PyTorch | zoo / Keras | zoo / PyTorch "
              "| zoo peak MiB |", "|---|---|---|---|---|---|---|"]
     for name, row in report["training"].items():
-        torch_cell = f"{row['torch']['images_per_s']:.0f}" if "torch" in row else "-"
-        ratio = f"{row['zoo_vs_torch']:.2f}" if "zoo_vs_torch" in row else "-"
-        lines.append(f"| {name} | {row['zoo']['images_per_s']:.0f} | "
-                     f"{row['keras']['images_per_s']:.0f} | {torch_cell} | "
-                     f"{row['zoo_vs_keras']:.2f} | {ratio} | {row['zoo']['peak_mib']:.0f} |")
+        torch_cell = _with_range(row["torch"], "images_per_s") if "torch" in row else "-"
+        ratio = _with_range(row, "zoo_vs_torch", 2) if "zoo_vs_torch" in row else "-"
+        lines.append(f"| {name} | {_with_range(row['zoo'], 'images_per_s')} | "
+                     f"{_with_range(row['keras'], 'images_per_s')} | {torch_cell} | "
+                     f"{_with_range(row, 'zoo_vs_keras', 2)} | {ratio} | "
+                     f"{row['zoo']['peak_mib']:.0f} |")
     zoo, plain = report["inference"]["zoo"], report["inference"]["keras"]
     first, cli = report["first_prediction"], report["cli"]
     lines += ["", "| inference, bilstm | zoo (pretrained) | plain Keras |", "|---|---|---|",
-              f"| images/s at batch 1024 | {zoo['images_per_s']:.0f} | {plain['images_per_s']:.0f} |",
+              f"| images/s at batch 1024 | {_with_range(zoo, 'images_per_s')} "
+              f"| {_with_range(plain, 'images_per_s')} |",
               f"| latency p50 / p99, one image | {zoo['latency_p50_ms']:.1f} / "
               f"{zoo['latency_p99_ms']:.1f} ms | {plain['latency_p50_ms']:.1f} / "
               f"{plain['latency_p99_ms']:.1f} ms |",
