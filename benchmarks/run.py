@@ -249,6 +249,8 @@ def _ratio(samples: dict, case: str, baseline: str) -> tuple[float, list[float]]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--render", type=Path, metavar="JSON",
+                        help="only re-render the markdown of a results file (no measuring)")
     parser.add_argument("--quick", action="store_true", help="fewer steps and rounds (a smoke run)")
     parser.add_argument("--output", type=Path, default=HERE / "results.json")
     parser.add_argument("--families", default=",".join(FAMILIES))
@@ -257,6 +259,12 @@ def main() -> None:
     args = parser.parse_args()
     if args.case:
         print(json.dumps(child(args.case, args.quick, PROCESS_START)))
+        return
+    if args.render:
+        report = json.loads(args.render.read_text())
+        report["markdown"] = render(report)
+        args.render.write_text(json.dumps(report, indent=2) + "\n")
+        print(report["markdown"])
         return
 
     import importlib.util
@@ -332,6 +340,7 @@ def render(report: dict) -> str:
                      f"{_with_range(row['keras'], 'images_per_s')} | {torch_cell} | "
                      f"{_with_range(row, 'zoo_vs_keras', 2)} | {ratio} | "
                      f"{row['zoo']['peak_mib']:.0f} |")
+    lines += ["", *_verdicts(report["training"])]
     zoo, plain = report["inference"]["zoo"], report["inference"]["keras"]
     first, cli = report["first_prediction"], report["cli"]
     lines += ["", "| inference, bilstm | zoo (pretrained) | plain Keras |", "|---|---|---|",
@@ -347,6 +356,24 @@ def render(report: dict) -> str:
               "| start-up | seconds | peak MiB |", "|---|---|---|"]
     lines += [f"| `{label}` | {v['seconds']:.2f} | {v['peak_mib']:.0f} |" for label, v in cli.items()]
     return "\n".join(lines)
+
+
+def _verdicts(training: dict) -> list[str]:
+    """Which families the zoo beat (or lost to) in every round; the rest is within the noise."""
+    lines = []
+    for other, label in (("torch", "PyTorch"), ("keras", "plain Keras")):
+        key = f"zoo_vs_{other}_range"
+        groups = {"faster than": [n for n, r in training.items() if key in r and r[key][0] > 1],
+                  "slower than": [n for n, r in training.items() if key in r and r[key][1] < 1]}
+        mixed = [n for n, r in training.items() if key in r and r[key][0] <= 1 <= r[key][1]]
+        if not any(groups.values()) and not mixed:
+            continue
+        parts = [f"{verdict} {label} in every round: {', '.join(names)}"
+                 for verdict, names in groups.items() if names]
+        if mixed:
+            parts.append(f"within the noise (the ratio's range spans 1): {', '.join(mixed)}")
+        lines.append(f"Zoo vs {label}: " + "; ".join(parts) + ".")
+    return lines
 
 
 def _cpu_name() -> str:

@@ -51,3 +51,16 @@ def test_gpu_check_runs_on_the_jax_backend(tmp_path, mnist_npz, python_env):
     assert report["training"]["lstm"]["images_per_s"] > 0 and report["inference"]["lstm"]["images_per_s"] > 0
     assert report["tune"]["trials"] == 3 and report["tune"]["seconds_per_trial"] > 0
     assert (REPO / "benchmarks" / "gpu.sh").is_file()
+
+
+def test_a_verdict_needs_the_whole_range_on_one_side_of_one():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_run", REPO / "benchmarks" / "run.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    training = {"a": {"zoo_vs_torch_range": [1.1, 1.3]}, "b": {"zoo_vs_torch_range": [0.5, 0.9]},
+                "c": {"zoo_vs_torch_range": [0.9, 1.2]}}
+    assert bench._verdicts(training) == [
+        "Zoo vs PyTorch: faster than PyTorch in every round: a; slower than PyTorch in every round: "
+        "b; within the noise (the ratio's range spans 1): c."]
