@@ -16,8 +16,9 @@ from .errors import InvalidArgumentError
 
 
 def gradient_function(model: keras.Model, loss):
-    """A compiled ``f(x, y) -> (input_gradient, weight_gradients)`` of ``loss(y, model(x))``.
+    """A compiled ``f(x, y) -> (input_gradient, weight_gradients)`` of the mean ``loss(y, model(x))``.
 
+    `loss` is a Keras loss object or function (per-sample losses are averaged over the batch).
     The model runs in inference mode (no dropout); results are numpy arrays. Compiled once
     (``tf.function`` or ``jax.jit``), it can be called again cheaply as training goes on.
 
@@ -36,7 +37,7 @@ def gradient_function(model: keras.Model, loss):
         def gradients(x, y):
             with tf.GradientTape() as tape:
                 tape.watch(x)
-                value = loss(y, model(x, training=False))
+                value = keras.ops.mean(loss(y, model(x, training=False)))
             return tape.gradient(value, [x, *model.trainable_variables])
 
         def call(x, y):
@@ -48,7 +49,7 @@ def gradient_function(model: keras.Model, loss):
 
         def value(weights, frozen, x, y):
             outputs, _ = model.stateless_call(weights, frozen, x, training=False)
-            return loss(y, outputs)
+            return keras.ops.mean(loss(y, outputs))
 
         gradients = jax.jit(jax.grad(value, argnums=(0, 2)))
 
@@ -122,6 +123,7 @@ class GradientNormProbe(keras.callbacks.Callback):
         self._gradients = None
 
     def _record(self) -> None:
+        self.model  # noqa: B018 (on JAX, reading the property syncs mid-epoch weights into the model)
         self.norms.append([self.step, global_norm(self._gradients(self.x, self.y)[1])])
 
     def on_train_begin(self, logs=None):

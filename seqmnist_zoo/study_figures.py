@@ -86,8 +86,8 @@ def curves(study: dict[str, Any], runs: list[dict[str, Any]], output) -> None:
     figure, axes = plt.subplots(1, len(cells), figsize=(4.2 * len(cells), 3.8), dpi=100,
                                 sharey=True, squeeze=False)
     shades = plt.get_cmap("viridis")(np.linspace(0, 0.85, len(chosen)))
-    for axis, cell in zip(axes[0], cells):
-        for shade, t in zip(shades, chosen):
+    for axis, cell in zip(axes[0], cells, strict=True):
+        for shade, t in zip(shades, chosen, strict=True):
             same = [r for r in runs if r["settings"]["cell"] == cell and r["settings"]["timesteps"] == t
                     and r["settings"]["layout"] == "reshape" and r["val_accuracy"]]
             if not same:
@@ -120,8 +120,8 @@ def timestep_gradients(study: dict[str, Any], runs: list[dict[str, Any]], output
     figure, axes = plt.subplots(1, len(cells), figsize=(4.2 * len(cells), 3.8), dpi=100,
                                 sharey=True, squeeze=False)
     shades = plt.get_cmap("viridis")(np.linspace(0, 0.85, len(chosen)))
-    for axis, cell in zip(axes[0], cells):
-        for shade, t in zip(shades, chosen):
+    for axis, cell in zip(axes[0], cells, strict=True):
+        for shade, t in zip(shades, chosen, strict=True):
             for key, style in (("timestep_gradients_before", ":"), ("timestep_gradients_after", "-")):
                 profiles = [r[key] for r in runs if r["settings"]["cell"] == cell and r[key]
                             and r["settings"]["timesteps"] == t and r["settings"]["layout"] == "reshape"]
@@ -152,8 +152,8 @@ def gradient_norms(study: dict[str, Any], runs: list[dict[str, Any]], output) ->
     rates = sorted({r["settings"]["learning_rate"] for r in runs})
     figure, axes = plt.subplots(len(groups), len(rates), figsize=(4.4 * len(rates), 3.0 * len(groups)),
                                 dpi=100, squeeze=False, sharey=True)
-    for row, group in zip(axes, groups):
-        for axis, rate in zip(row, rates):
+    for row, group in zip(axes, groups, strict=True):
+        for axis, rate in zip(row, rates, strict=True):
             for cell in sorted({r["settings"]["cell"] for r in runs}):
                 for clip, style in ((None, "-"), (1.0, "--")):
                     same = [r for r in runs if r["group"] == group and r["settings"]["cell"] == cell
@@ -162,9 +162,10 @@ def gradient_norms(study: dict[str, Any], runs: list[dict[str, Any]], output) ->
                     if not same:
                         continue
                     series = same[0]["gradient_norms"]
-                    axis.semilogy([s for s, _ in series], [n if n is not None else np.nan for _, n in series],
-                                  style, color=COLORS.get(cell), linewidth=1,
-                                  label=f"{cell}, " + ("no clipping" if clip is None else f"clipnorm {clip:g}"))
+                    norms = [n if n is not None else np.nan for _, n in series]
+                    clipping = "no clipping" if clip is None else f"clipnorm {clip:g}"
+                    axis.semilogy([s for s, _ in series], norms, style, color=COLORS.get(cell),
+                                  linewidth=1, label=f"{cell}, {clipping}")
             axis.set_title(f"{group}, learning rate {rate:g}", fontsize=9)
             axis.grid(alpha=0.3, which="both")
     _legend(axes[0][0], 7)

@@ -200,8 +200,8 @@ def about(study: dict[str, Any], summaries: list[dict[str, Any]]) -> str:
 
     Examples:
         >>> study, record = example_record()
-        >>> print(about(study, summarize(study, record)).splitlines()[-1])
-        Recorded so far: 2 of 4 runs. Reproduce or resume: `python -m seqmnist_zoo.study_runner studies/example.json`.
+        >>> about(study, summarize(study, record)).splitlines()[-1].split(" Reproduce")[0]
+        'Recorded so far: 2 of 4 runs.'
     """
     done = sum(s["n"] for s in summaries)
     planned = sum(s["planned"] for s in summaries)

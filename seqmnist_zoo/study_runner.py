@@ -69,7 +69,7 @@ def planned_runs(study: dict[str, Any]) -> list[dict[str, Any]]:
         grid = group.get("grid", {})
         for point in itertools.product(*grid.values()):
             declared = {**study.get("defaults", {}), **group.get("settings", {}),
-                        **dict(zip(grid, point))}
+                        **dict(zip(grid, point, strict=True))}
             for rank, seed in enumerate(group.get("seeds", study.get("seeds", [0]))):
                 runs.append({"group": group["name"], "declared": declared, "seed": seed,
                              "rank": rank})

@@ -13,14 +13,15 @@ def test_quick_harness_run_writes_tables_and_json(tmp_path, mnist_npz, python_en
     output = tmp_path / "bench.json"
     env = dict(python_env, SEQMNIST_ZOO_DATA=str(mnist_npz))
     result = subprocess.run([PYTHON, str(REPO / "benchmarks" / "run.py"), "--quick", "--families",
-                             "simple_rnn", "--rounds", "2", "--output", str(output)], env=env, capture_output=True,
-                            text=True, timeout=900)
+                             "simple_rnn", "--rounds", "2", "--output", str(output)], env=env,
+                            capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(output.read_text())
     row = report["training"]["simple_rnn"]
     assert row["zoo"]["images_per_s"] > 0 and row["keras"]["images_per_s"] > 0
     per_round = [z["images_per_s"] / k["images_per_s"] for z, k in
-                 zip(report["samples"]["train:zoo:simple_rnn"], report["samples"]["train:keras:simple_rnn"])]
+                 zip(report["samples"]["train:zoo:simple_rnn"], report["samples"]["train:keras:simple_rnn"],
+                     strict=True)]
     assert len(per_round) == report["rounds"] == 2
     assert row["zoo_vs_keras_range"] == [min(per_round), max(per_round)]
     assert min(per_round) <= row["zoo_vs_keras"] <= max(per_round)

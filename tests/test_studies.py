@@ -3,7 +3,6 @@ table in the docs is the one generated from the committed record."""
 
 import json
 
-import keras
 import numpy as np
 import pytest
 
@@ -12,7 +11,6 @@ from seqmnist_zoo import experiments
 from seqmnist_zoo.cards import fill_sections
 from seqmnist_zoo.errors import InvalidArgumentError
 from seqmnist_zoo.experiments import run_experiment, sequences, settings_of
-from seqmnist_zoo.gradients import GradientNormProbe, timestep_norms, gradient_function
 from seqmnist_zoo.study_report import summarize, write_report
 from seqmnist_zoo.study_runner import load_study, planned_runs, read_record, run_study
 
@@ -118,27 +116,6 @@ def test_whole_row_layout_gives_each_step_one_row_and_reshape_straddles():
     assert np.ptp(straddling, axis=1).max() > 0.01, "16 x 49 pieces cross row boundaries"
     assert np.ptp(whole, axis=1).max() < 1e-5, "each resampled step is one constant row"
     assert np.all(np.diff(whole[:, 0]) > 0), "rows keep their top-to-bottom order"
-
-
-def test_timestep_gradients_vanish_exactly_where_the_output_does_not_look():
-    inputs = keras.Input((5, 3))
-    outputs = keras.layers.Dense(2, activation="softmax")(inputs[:, -2])
-    model = keras.Model(inputs, outputs)
-    gx, _ = gradient_function(model, keras.losses.CategoricalCrossentropy())(
-        np.random.rand(4, 5, 3), np.eye(2)[[0, 1, 0, 1]])
-    norms = timestep_norms(gx)
-    assert norms[:3] == [0.0, 0.0, 0.0] and norms[4] == 0.0 and norms[3] > 0
-
-
-def test_the_probe_records_the_same_batch_every_n_steps():
-    model = keras.Sequential([keras.Input((4, 7)), keras.layers.SimpleRNN(3),
-                              keras.layers.Dense(2, activation="softmax")])
-    model.compile("sgd", "categorical_crossentropy")
-    x, y = np.random.rand(40, 4, 7), np.eye(2)[np.random.randint(0, 2, 40)]
-    probe = GradientNormProbe(x[:8], y[:8], every=5)
-    model.fit(x, y, batch_size=4, epochs=1, verbose=0, callbacks=[probe])
-    assert [step for step, _ in probe.norms] == [0, 5, 10]
-    assert len({norm for _, norm in probe.norms}) == 3, "the weights moved between probes"
 
 
 def test_a_run_measures_what_it_declares(mnist):
