@@ -90,8 +90,7 @@ def _statistics(entry: dict[str, Any]) -> dict[str, Any]:
             "slice_max": max((max(r["slice_accuracies"]) for r in runs), default=None),
             "peak_gradient_norm": float(np.median(peaks)) if peaks else None,
             "reach_before": _median([reach(r["timestep_gradients_before"]) for r in runs]),
-            "reach_after": _median([reach(r["timestep_gradients_after"]) for r in runs]),
-            "seconds": _median([r["train_seconds"] for r in runs])}
+            "reach_after": _median([reach(r["timestep_gradients_after"]) for r in runs])}
 
 
 def _median(values):
@@ -155,21 +154,20 @@ def summary_table(study: dict[str, Any], summaries: list[dict[str, Any]]) -> str
     Examples:
         >>> study, record = example_record()
         >>> print(summary_table(study, summarize(study, record)).splitlines()[2])
-        | g | 14 | 95.00% ± 1.41 (2) | 94.00%–96.00% | 0 of 2 | 2 | 0.1 → 1 | 3 |
+        | g | 14 | 95.00% ± 1.41 (2) | 94.00%–96.00% | 0 of 2 | 2 | 0.1 → 1 |
     """
     keys = grid_keys(study)
     labels = {g["name"]: g.get("label", g["name"]) for g in study["groups"]}
     lines = ["| runs | " + " | ".join(keys) + " | test accuracy, mean ± std (seeds) | range "
-             "| failed | peak gradient norm | first/last quarter gradient, start → end | s per run |",
-             "|---|" + "---|" * len(keys) + "---|---|---|---|---|---|"]
+             "| failed | peak gradient norm | first/last quarter gradient, start → end |",
+             "|---|" + "---|" * len(keys) + "---|---|---|---|---|"]
     for s in summaries:
         cells = [labels[s["group"]], *(_value(s["settings"][k]) for k in keys), mean_std(s),
                  "-" if not s["n"] else f"{s['min']:.2%}–{s['max']:.2%}",
                  "-" if not s["n"] else f"{s['failed']} of {s['n']}"
                  + (f" ({s['nan']} NaN)" if s["nan"] else ""),
                  _sci(s["peak_gradient_norm"]),
-                 f"{_sci(s['reach_before'])} → {_sci(s['reach_after'])}",
-                 "-" if s["seconds"] is None else f"{s['seconds']:.0f}"]
+                 f"{_sci(s['reach_before'])} → {_sci(s['reach_after'])}"]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -180,18 +178,17 @@ def recipes_table(study: dict[str, Any], summaries: list[dict[str, Any]]) -> str
     Examples:
         >>> study, record = example_record()
         >>> print(recipes_table(study, summarize(study, record)).splitlines()[2])
-        | g | 95% | 95.00% ± 1.41 (2) | 94.00%–96.00% | 93.0%–97.0% | 3 |
+        | g | 95% | 95.00% ± 1.41 (2) | 94.00%–96.00% | 93.0%–97.0% |
     """
     groups = {g["name"]: g for g in study["groups"]}
     lines = ["| recipe | claim | test accuracy, mean ± std (seeds) | range over seeds "
-             "| any 1,000-digit slice | s per run |", "|---|---|---|---|---|---|"]
+             "| any 1,000-digit slice |", "|---|---|---|---|---|"]
     for s in summaries:
         group = groups[s["group"]]
         lines.append("| " + " | ".join([
             group.get("label", group["name"]), group.get("claim", "-"), mean_std(s),
             "-" if not s["n"] else f"{s['min']:.2%}–{s['max']:.2%}",
-            "-" if not s["n"] else f"{s['slice_min']:.1%}–{s['slice_max']:.1%}",
-            "-" if s["seconds"] is None else f"{s['seconds']:.0f}"]) + " |")
+            "-" if not s["n"] else f"{s['slice_min']:.1%}–{s['slice_max']:.1%}"]) + " |")
     return "\n".join(lines)
 
 
