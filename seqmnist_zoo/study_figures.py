@@ -38,6 +38,17 @@ def _save(figure, output) -> None:
     _plt().close(figure)
 
 
+def _cell_panels(runs, chosen):
+    """One panel per cell, sharing the y axis, and a colour for each chosen T."""
+    plt = _plt()
+    cells = sorted({r["settings"]["cell"] for r in runs})
+    figure, axes = plt.subplots(1, len(cells), figsize=(4.2 * len(cells), 3.8), dpi=100,
+                                sharey=True, squeeze=False)
+    shades = plt.get_cmap("viridis")(np.linspace(0, 0.85, len(chosen)))
+    pairs = list(zip(shades, chosen, strict=True))
+    return figure, axes, [(axis, cell, pairs) for axis, cell in zip(axes[0], cells, strict=True)]
+
+
 def accuracy_by_timesteps(study: dict[str, Any], runs: list[dict[str, Any]], output) -> None:
     """Test accuracy against timesteps (evenly spaced in order), mean ± std over seeds.
 
@@ -80,14 +91,10 @@ def curves(study: dict[str, Any], runs: list[dict[str, Any]], output) -> None:
         >>> study, record = example_record()
         >>> curves(study, record["runs"], tempfile.mktemp(suffix=".png"))
     """
-    plt = _plt()
     chosen = study.get("curve_timesteps", [7, 28, 112])
-    cells = sorted({r["settings"]["cell"] for r in runs})
-    figure, axes = plt.subplots(1, len(cells), figsize=(4.2 * len(cells), 3.8), dpi=100,
-                                sharey=True, squeeze=False)
-    shades = plt.get_cmap("viridis")(np.linspace(0, 0.85, len(chosen)))
-    for axis, cell in zip(axes[0], cells, strict=True):
-        for shade, t in zip(shades, chosen, strict=True):
+    figure, axes, panels = _cell_panels(runs, chosen)
+    for axis, cell, shades in panels:
+        for shade, t in shades:
             same = [r for r in runs if r["settings"]["cell"] == cell and r["settings"]["timesteps"] == t
                     and r["settings"]["layout"] == "reshape" and r["val_accuracy"]]
             if not same:
@@ -112,16 +119,12 @@ def timestep_gradients(study: dict[str, Any], runs: list[dict[str, Any]], output
         >>> study, record = example_record()
         >>> timestep_gradients(study, record["runs"], tempfile.mktemp(suffix=".png"))
     """
-    plt = _plt()
     chosen = study.get("gradient_timesteps", [28, 112, 784])
     wanted = study.get("gradient_settings", {})
     runs = [r for r in runs if all(r["settings"][k] == v for k, v in wanted.items())]
-    cells = sorted({r["settings"]["cell"] for r in runs})
-    figure, axes = plt.subplots(1, len(cells), figsize=(4.2 * len(cells), 3.8), dpi=100,
-                                sharey=True, squeeze=False)
-    shades = plt.get_cmap("viridis")(np.linspace(0, 0.85, len(chosen)))
-    for axis, cell in zip(axes[0], cells, strict=True):
-        for shade, t in zip(shades, chosen, strict=True):
+    figure, axes, panels = _cell_panels(runs, chosen)
+    for axis, cell, shades in panels:
+        for shade, t in shades:
             for key, style in (("timestep_gradients_before", ":"), ("timestep_gradients_after", "-")):
                 profiles = [r[key] for r in runs if r["settings"]["cell"] == cell and r[key]
                             and r["settings"]["timesteps"] == t and r["settings"]["layout"] == "reshape"]
