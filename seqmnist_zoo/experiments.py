@@ -131,20 +131,19 @@ def _training_order(count: int, steps: int, batch_size: int, seed: int) -> np.nd
 
 
 def budget(settings: dict[str, Any], fit_digits: int) -> tuple[int, int]:
-    """``(total training steps, checkpoints)``; the checkpoints divide the steps exactly.
+    """``(total training steps, checkpoints)``: at most one checkpoint per step.
 
     Examples:
         >>> budget(settings_of({"steps": 1001, "checkpoints": 10}), 55000)
-        (1001, 7)
-        >>> budget(settings_of({"epochs": 2, "batch_size": 100, "checkpoints": 10}), 1000)
-        (20, 10)
+        (1001, 10)
+        >>> budget(settings_of({"epochs": 2, "batch_size": 100, "checkpoints": 10}), 300)
+        (6, 6)
     """
     if settings["steps"] is not None:
         total = int(settings["steps"])
     else:
         total = math.ceil(settings["epochs"] * fit_digits / settings["batch_size"])
-    chunks = max(c for c in range(1, min(settings["checkpoints"], total) + 1) if total % c == 0)
-    return total, chunks
+    return total, min(settings["checkpoints"], total)
 
 
 def _loss(settings):
@@ -188,13 +187,16 @@ def run_experiment(declared: dict[str, Any], seed: int, data) -> dict[str, Any]:
     grad_x, grad_y = x_val[:GRADIENT_DIGITS], y_val[:GRADIENT_DIGITS]
     before = timestep_norms(gradients(grad_x, grad_y)[0])
 
-    total, chunks = budget(settings, fit_count)
+    total, checkpoints = budget(settings, fit_count)
     probe = GradientNormProbe(x_fit[:PROBE_DIGITS], y_fit[:PROBE_DIGITS],
                               every=settings["probe_every"], loss=loss)
     order = _training_order(fit_count, total, settings["batch_size"], seed)
     history: dict[str, list] = {}
     started, cpu_started = time.perf_counter(), time.process_time()
-    for chunk in np.split(order, chunks):  # one fit per checkpoint: the budget is exact
+    batch = settings["batch_size"]
+    chunks = [order[steps[0] * batch:(steps[-1] + 1) * batch]  # whole batches, as even as can be
+              for steps in np.array_split(np.arange(total), checkpoints)]
+    for chunk in chunks:  # one fit per checkpoint; together exactly the budget
         logs = model.fit(x_fit[chunk], y_fit[chunk], batch_size=settings["batch_size"], epochs=1,
                          shuffle=False, validation_data=(x_val, y_val), verbose=0,
                          callbacks=[probe, keras.callbacks.TerminateOnNaN()]).history
@@ -213,7 +215,8 @@ def run_experiment(declared: dict[str, Any], seed: int, data) -> dict[str, Any]:
         "seed": seed, "settings": settings, "outcome": outcome,
         "test_accuracy": accuracy,
         "slice_accuracies": [float(s.mean()) for s in np.split(correct, 10)],
-        "checkpoint_steps": [(i + 1) * total // chunks for i in range(len(history["loss"]))],
+        "checkpoint_steps": [int(s) for s in np.cumsum([len(c) // batch for c in chunks])][
+            :len(history["loss"])],
         "val_accuracy": [_finite(v) for v in history.get("val_categorical_accuracy", [])],
         "train_loss": [_finite(v) for v in history["loss"]],
         "gradient_norms": [[s, _finite(n)] for s, n in probe.norms],

@@ -85,7 +85,7 @@ def accuracy_by_timesteps(study: dict[str, Any], runs: list[dict[str, Any]], out
 
 
 def curves(study: dict[str, Any], runs: list[dict[str, Any]], output) -> None:
-    """Validation accuracy against digits seen: slower learning or a lower ceiling?
+    """Validation accuracy against digits seen (one line per seed): slower learning or a lower ceiling?
 
     Examples:
         >>> study, record = example_record()
@@ -97,12 +97,10 @@ def curves(study: dict[str, Any], runs: list[dict[str, Any]], output) -> None:
         for shade, t in shades:
             same = [r for r in runs if r["settings"]["cell"] == cell and r["settings"]["timesteps"] == t
                     and r["settings"]["layout"] == "reshape" and r["val_accuracy"]]
-            if not same:
-                continue
-            length = min(len(r["val_accuracy"]) for r in same)
-            seen = [s * same[0]["settings"]["batch_size"] for s in same[0]["checkpoint_steps"][:length]]
-            accuracy = np.mean([[v or 0 for v in r["val_accuracy"][:length]] for r in same], axis=0)
-            axis.plot(seen, accuracy * 100, "-o", color=shade, markersize=3, label=f"T = {t}")
+            for number, run in enumerate(same):  # every seed its own line: checkpoints may differ
+                seen = [s * run["settings"]["batch_size"] for s in run["checkpoint_steps"]]
+                axis.plot(seen, [100 * (v or 0) for v in run["val_accuracy"]], "-o", color=shade,
+                          markersize=3, linewidth=1, label=f"T = {t}" if number == 0 else None)
         axis.set(title=cell, xlabel="training digits seen")
         axis.grid(alpha=0.3)
         _legend(axis, 8)
