@@ -2,11 +2,12 @@
 table in the docs is the one generated from the committed record."""
 
 import json
+import subprocess
 
 import numpy as np
 import pytest
 
-from conftest import REPO
+from conftest import PYTHON, REPO
 from seqmnist_zoo import experiments
 from seqmnist_zoo.cards import fill_sections
 from seqmnist_zoo.errors import InvalidArgumentError
@@ -94,18 +95,24 @@ def test_a_study_resumes_after_an_interruption_and_reruns_only_what_changed(tmp_
     ('{"groups": [{"name": "a", "settings": {"epochs": 1, "timesteps": 5}}]}', "does not divide 784"),
     ('{"groups": [{"name": "a", "settings": {"epochs": 1, "steps": 9}}]}', "either 'epochs' or 'steps'"),
 ])
-def test_a_bad_study_file_is_one_clear_line(tmp_path, broken, message, python_env):
-    import subprocess
-
-    from conftest import PYTHON
-
+def test_a_bad_study_file_is_refused_before_anything_trains(tmp_path, broken, message):
     path = tmp_path / "bad.json"
     path.write_text(broken)
     with pytest.raises(InvalidArgumentError, match=message):
         load_study(path)
+
+
+def test_the_runner_command_says_what_is_wrong_in_one_line(tmp_path, python_env):
+    path = tmp_path / "bad.json"
+    path.write_text('{"groups": [{"name": "a", "settings": {"epochs": 1, "cel": "gru"}}]}')
     result = subprocess.run([PYTHON, "-m", "seqmnist_zoo.study_runner", str(path)], env=python_env,
                             capture_output=True, text=True, timeout=120)
-    assert result.returncode == 2 and message in result.stderr
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].endswith("unknown run setting 'cel'; known: "
+                                                            "batch_size, bidirectional, cell, checkpoints, "
+                                                            "clipnorm, epochs, layout, learning_rate, loss, "
+                                                            "optimizer, probe_every, projection, readout, "
+                                                            "steps, timesteps, train_samples, units")
     assert "Traceback" not in result.stderr
 
 
