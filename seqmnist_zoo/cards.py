@@ -152,6 +152,8 @@ def model_card(name: str) -> str:
              "| default | value |", "|---|---|"]
     lines += [f"| `{key}` | `{value}` |" for key, value in info["defaults"].items()]
     lines += [f"| parameters | {info['num_params']:,} |", ""]
+    if info["notes"]:
+        lines += ["## Notes", "", info["notes"], ""]
     for tag, record in info["weights"].items():
         metrics, training = record["metrics"], record["training"]
         lines += [f"## Pretrained weights `{tag}`", "",

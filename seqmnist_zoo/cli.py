@@ -102,6 +102,8 @@ def info(name, as_json):
     click.echo(f"  defaults: {data['defaults']}")
     click.echo(f"  parameters at defaults: {data['num_params']:,}")
     click.echo(f"  recipe: {data['recipe']}")
+    if data["notes"]:
+        click.echo(f"  note: {data['notes']}")
     for tag, record in data["weights"].items():
         metrics = record["metrics"]
         click.echo(f"  weights {tag!r}: {record['file']}, test accuracy "

@@ -125,6 +125,8 @@ class ModelSpec:
     recipe: Recipe = field(default_factory=Recipe)
     weights: tuple[WeightsSpec, ...] = ()
     count_params: Callable[..., int] | None = None
+    # What the zoo's own studies found about this model that a user should know (model card, info).
+    notes: str = ""
 
     def load_builder(self) -> Callable[..., Any]:
         """Import and return the builder function.
@@ -344,6 +346,7 @@ def model_info(name: str) -> dict[str, Any]:
         "name": spec.name,
         "family": spec.family,
         "description": spec.description,
+        "notes": spec.notes,
         "defaults": defaults,
         "num_params": spec.count_params(**defaults) if spec.count_params else None,
         "valid_timesteps": valid_timesteps(),

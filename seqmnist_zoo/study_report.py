@@ -11,8 +11,6 @@ markers (see `seqmnist_zoo.cards`), and draws the figures the study file lists.
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -224,7 +222,7 @@ def write_report(study: dict[str, Any], record: dict[str, Any], results_dir=None
         ['example.json', 'example_curves.png']
     """
     from .study_figures import FIGURES
-    from .study_runner import RESULTS_DIR, results_path
+    from .study_runner import RESULTS_DIR, results_path, write_record
 
     results_dir = Path(results_dir or RESULTS_DIR)
     summaries = summarize(study, record)
@@ -234,10 +232,7 @@ def write_report(study: dict[str, Any], record: dict[str, Any], results_dir=None
     record["summaries"] = summaries
     for name in study.get("figures", []):
         FIGURES[name](study, current_runs(study, record), results_dir / f"{study['name']}_{name}.png")
-    path = results_path(study, results_dir)
-    partial = path.with_suffix(".partial")
-    partial.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
-    os.replace(partial, path)
+    write_record(record, results_path(study, results_dir))
     return record
 
 

@@ -182,8 +182,27 @@ def _write(record: dict[str, Any], study: dict[str, Any], results_dir) -> None:
     record.update({"study": study["name"], "question": study.get("question", ""),
                    "description": study.get("description", ""),
                    "command": f"python -m seqmnist_zoo.study_runner studies/{study['name']}.json"})
+    write_record(record, path)
+
+
+def write_record(record: dict[str, Any], path) -> None:
+    """Write a study record atomically, one run per line (small files, readable diffs).
+
+    Examples:
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "s.json"
+        >>> write_record({"study": "s", "runs": [{"seed": 0}, {"seed": 1}]}, path)
+        >>> json.loads(path.read_text())["runs"][1]
+        {'seed': 1}
+        >>> len(path.read_text().splitlines())
+        7
+    """
+    path = Path(path)
+    lines = ["{", *(f" {json.dumps(k)}: {json.dumps(v)}," for k, v in record.items() if k != "runs"),
+             ' "runs": [', ",\n".join("  " + json.dumps(run) for run in record.get("runs", [])),
+             " ]", "}"]
+    text = "\n".join(lines) + "\n"
     partial = path.with_suffix(".partial")
-    partial.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    partial.write_text(text, encoding="utf-8")
     os.replace(partial, path)
 
 

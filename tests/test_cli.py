@@ -61,3 +61,14 @@ def test_installed_console_script_has_no_traceback(python_env):
                             capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.startswith("seqmnist-zoo: error: unknown model") and not result.stdout
+
+
+def test_what_the_studies_found_reaches_info_and_the_model_card(run_cli):
+    from seqmnist_zoo.cards import model_card
+
+    notes = model_info("simple_rnn")["notes"]
+    assert "plain-RNN study" in notes
+    code, out, _ = run_cli("info", "simple_rnn")
+    assert code == 0 and f"note: {notes}" in out
+    assert f"## Notes\n\n{notes}" in model_card("simple_rnn")
+    assert "## Notes" not in model_card("lstm") and model_info("lstm")["notes"] == ""
