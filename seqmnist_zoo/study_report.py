@@ -232,6 +232,7 @@ def write_report(study: dict[str, Any], record: dict[str, Any], results_dir=None
     record["summaries"] = summaries
     for name in study.get("figures", []):
         FIGURES[name](study, current_runs(study, record), results_dir / f"{study['name']}_{name}.png")
+    results_dir.mkdir(parents=True, exist_ok=True)
     write_record(record, results_path(study, results_dir))
     return record
 

@@ -160,9 +160,11 @@ def run_study(path, results_dir=RESULTS_DIR, data=None, report: bool = True,
         record["runs"] = [r for r in record["runs"]
                           if not (r["group"] == run["group"] and r["seed"] == run["seed"]
                                   and r["settings"] == result["settings"])] + [result]
-        _write(record, study, results_dir)
-        if report:  # tables and figures always match the runs recorded so far
+        if report:  # one write: the tables always match the runs in the file
+            _describe(record, study)
             write_report(study, record, results_dir)
+        else:
+            _write(record, study, results_dir)
         log(f"[{number}/{len(missing)}] {run['group']} seed {run['seed']} "
             f"{_varying(run['declared'], study)}: {result['outcome']}, "
             f"test {result['test_accuracy']:.2%} in {time.perf_counter() - started:.0f} s")
@@ -176,12 +178,16 @@ def _varying(declared: dict[str, Any], study: dict[str, Any]) -> str:
     return " ".join(f"{k}={declared[k]}" for k in sorted(keys) if k in declared)
 
 
-def _write(record: dict[str, Any], study: dict[str, Any], results_dir) -> None:
-    path = results_path(study, results_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _describe(record: dict[str, Any], study: dict[str, Any]) -> None:
     record.update({"study": study["name"], "question": study.get("question", ""),
                    "description": study.get("description", ""),
                    "command": f"python -m seqmnist_zoo.study_runner studies/{study['name']}.json"})
+
+
+def _write(record: dict[str, Any], study: dict[str, Any], results_dir) -> None:
+    _describe(record, study)
+    path = results_path(study, results_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
     write_record(record, path)
 
 
