@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from .registry import list_models, model_info
-from .spread import spread_text
+from .spread import seeds_text, spread_text
 
 
 def results_table() -> str:
@@ -183,6 +183,5 @@ def model_card(name: str) -> str:
 def _spread_rows(spread, name: str) -> list[str]:
     if not spread:
         return []
-    seeds = ", ".join(f"seed {s}: {a:.2%}" for s, a in spread["test_accuracy_by_seed"].items())
-    return [f"| same recipe over seeds | {spread_text(spread)}: {seeds} "
+    return [f"| same recipe over seeds | {spread_text(spread)}: {seeds_text(spread)} "
             f"(`{spread['command']} {name}`) |"]

@@ -12,7 +12,7 @@ import click
 from . import __version__
 from .errors import SeqMnistZooError
 from .registry import get_model_spec, list_models, model_info
-from .spread import spread_text
+from .spread import seeds_text, spread_text
 
 
 def _units(value: str | None):
@@ -110,8 +110,7 @@ def info(name, as_json):
                    f"{metrics.get('accuracy', float('nan')):.2%}, sha256 {record['sha256'][:16]}...")
         spread = record.get("seed_spread")
         if spread:
-            seeds = ", ".join(f"seed {s}: {a:.2%}" for s, a in spread["test_accuracy_by_seed"].items())
-            click.echo(f"  same recipe over seeds: {spread_text(spread)} ({seeds}; "
+            click.echo(f"  same recipe over seeds: {spread_text(spread)} ({seeds_text(spread)}; "
                        f"`{spread['command']} {name}`)")
     if not data["weights"]:
         click.echo("  weights: none shipped")

@@ -188,16 +188,16 @@ def run_experiment(declared: dict[str, Any], seed: int, data) -> dict[str, Any]:
     before = timestep_norms(gradients(grad_x, grad_y)[0])
 
     total, checkpoints = budget(settings, fit_count)
+    batch = settings["batch_size"]
     probe = GradientNormProbe(x_fit[:PROBE_DIGITS], y_fit[:PROBE_DIGITS],
                               every=settings["probe_every"], loss=loss)
-    order = _training_order(fit_count, total, settings["batch_size"], seed)
+    order = _training_order(fit_count, total, batch, seed)
     history: dict[str, list] = {}
     started, cpu_started = time.perf_counter(), time.process_time()
-    batch = settings["batch_size"]
     chunks = [order[steps[0] * batch:(steps[-1] + 1) * batch]  # whole batches, as even as can be
               for steps in np.array_split(np.arange(total), checkpoints)]
     for chunk in chunks:  # one fit per checkpoint; together exactly the budget
-        logs = model.fit(x_fit[chunk], y_fit[chunk], batch_size=settings["batch_size"], epochs=1,
+        logs = model.fit(x_fit[chunk], y_fit[chunk], batch_size=batch, epochs=1,
                          shuffle=False, validation_data=(x_val, y_val), verbose=0,
                          callbacks=[probe, keras.callbacks.TerminateOnNaN()]).history
         for key, values in logs.items():

@@ -18,7 +18,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from .registry import get_model, list_models
+from .errors import SeqMnistZooError
+from .registry import get_model, get_model_spec, list_models
 
 RESULTS = Path("tuning/results/seed_spread.json")
 MANIFEST = Path(__file__).parent / "weights" / "manifest.json"
@@ -66,6 +67,16 @@ def spread_text(spread: dict[str, Any] | None) -> str:
     if not spread:
         return "-"
     return f"{spread['mean']:.2%} ± {spread['std'] * 100:.2f} ({spread['runs']} seeds)"
+
+
+def seeds_text(spread: dict[str, Any]) -> str:
+    """Each seed's test accuracy, as `info` and the model cards list them.
+
+    Examples:
+        >>> seeds_text({"test_accuracy_by_seed": {"0": 0.994, "1": 0.9929}})
+        'seed 0: 99.40%, seed 1: 99.29%'
+    """
+    return ", ".join(f"seed {s}: {a:.2%}" for s, a in spread["test_accuracy_by_seed"].items())
 
 
 def write_manifest_spread(record: dict[str, Any], manifest=MANIFEST, tag: str = "mnist") -> list[str]:
@@ -153,6 +164,11 @@ def main(argv=None) -> None:
     shipped = list_models(pretrained=True)
     names = args.names or [n for n in fastest_first if n in shipped] + [
         n for n in shipped if n not in fastest_first]
+    try:
+        for name in names:
+            get_model_spec(name)
+    except SeqMnistZooError as err:
+        parser.exit(2, f"{parser.prog}: error: {err}\n")
     record = run_spread(names, args.seeds, args.results, verbose=2)
     write_manifest_spread(record)
     print(json.dumps({n: {s: r["test_accuracy"] for s, r in seeds.items()} for n, seeds in record.items()},

@@ -56,19 +56,18 @@ def summarize(study: dict[str, Any], record: dict[str, Any]) -> list[dict[str, A
         >>> [(s["settings"]["timesteps"], s["n"], s["planned"]) for s in summarize(study, record)]
         [(14, 2, 2), (28, 0, 2)]
     """
-    from .study_runner import planned_runs
+    from .study_runner import find_run, planned_runs
 
     keys, points = grid_keys(study), {}
-    runs = current_runs(study, record)
     for planned in planned_runs(study):
         settings = settings_of(planned["declared"])
         point = (planned["group"], tuple(settings[k] for k in keys))
         entry = points.setdefault(point, {"group": planned["group"], "settings": settings,
                                           "planned": 0, "runs": []})
         entry["planned"] += 1
-    for run in runs:
-        point = (run["group"], tuple(run["settings"][k] for k in keys))
-        points[point]["runs"].append(run)
+        run = find_run(record, planned["group"], planned["declared"], planned["seed"])
+        if run is not None:
+            entry["runs"].append(run)
     return [_statistics(entry) for entry in points.values()]
 
 

@@ -56,3 +56,16 @@ def test_list_info_and_card_show_the_spread(run_cli):
     code, out, _ = run_cli("info", "lstm")
     assert f"same recipe over seeds: {text}" in out
     assert text in model_card("lstm")
+
+
+def test_an_unknown_name_is_one_line_before_anything_trains(python_env):
+    import subprocess
+
+    from conftest import PYTHON
+
+    result = subprocess.run([PYTHON, "-m", "seqmnist_zoo.spread", "nope", "--seeds", "1"],
+                            env=python_env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "python -m seqmnist_zoo.spread: error: unknown model 'nope'; known models: bilstm, gru, "
+        "lstm, simple_rnn, stacked_lstm")
