@@ -167,9 +167,9 @@ def main(argv=None) -> None:
     try:
         for name in names:
             get_model_spec(name)
+        record = run_spread(names, args.seeds, args.results, verbose=2)
     except SeqMnistZooError as err:
         parser.exit(2, f"{parser.prog}: error: {err}\n")
-    record = run_spread(names, args.seeds, args.results, verbose=2)
     write_manifest_spread(record)
     print(json.dumps({n: {s: r["test_accuracy"] for s, r in seeds.items()} for n, seeds in record.items()},
                      indent=2))

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .errors import InvalidArgumentError
+from .errors import InvalidArgumentError, SeqMnistZooError
 from .experiments import settings_of
 
 RESULTS_DIR = Path("studies/results")
@@ -229,7 +229,7 @@ def main(argv=None) -> None:
             write_report(study, read_record(study))
         else:
             run_study(args.study, groups=args.groups)
-    except InvalidArgumentError as err:
+    except SeqMnistZooError as err:
         parser.exit(2, f"{parser.prog}: error: {err}\n")
     except KeyboardInterrupt:
         parser.exit(130, f"{parser.prog}: interrupted; the runs finished so far are recorded, "

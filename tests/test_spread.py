@@ -69,3 +69,18 @@ def test_an_unknown_name_is_one_line_before_anything_trains(python_env):
     assert result.stderr.strip().splitlines()[-1] == (
         "python -m seqmnist_zoo.spread: error: unknown model 'nope'; known models: bilstm, gru, "
         "lstm, simple_rnn, stacked_lstm")
+
+
+def test_missing_mnist_is_one_line_not_a_traceback(python_env, tmp_path):
+    import subprocess
+
+    from conftest import PYTHON
+
+    env = dict(python_env, SEQMNIST_ZOO_DATA=str(tmp_path / "nowhere.npz"))
+    result = subprocess.run([PYTHON, "-m", "seqmnist_zoo.spread", "simple_rnn", "--seeds", "9",
+                             "--results", str(tmp_path / "spread.json")],
+                            env=env, capture_output=True, text=True, timeout=300)
+    last = result.stderr.strip().splitlines()[-1]
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert last.startswith("python -m seqmnist_zoo.spread: error: ") and "nowhere.npz" in last
+    assert not (tmp_path / "spread.json").exists()

@@ -116,6 +116,16 @@ def test_the_runner_command_says_what_is_wrong_in_one_line(tmp_path, python_env)
     assert "Traceback" not in result.stderr
 
 
+
+def test_the_runner_says_in_one_line_when_mnist_is_missing(tmp_path, python_env):
+    path = tmp_path / "tiny.json"
+    path.write_text('{"groups": [{"name": "a", "settings": {"cell": "gru", "units": 4, "steps": 2}}]}')
+    env = dict(python_env, SEQMNIST_ZOO_DATA=str(tmp_path / "nowhere.npz"))
+    result = subprocess.run([PYTHON, "-m", "seqmnist_zoo.study_runner", str(path)], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "no MNIST data at" in result.stderr.strip().splitlines()[-1]
+
 def test_whole_row_layout_gives_each_step_one_row_and_reshape_straddles():
     rows = np.repeat(np.linspace(0, 255, 28, dtype="float32")[:, None], 28, axis=1)[None]
     straddling = sequences(rows, 16)[0]
