@@ -12,10 +12,12 @@ import re
 from pathlib import Path
 
 import click
+from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
 
 from seqmnist_zoo import cards
 from seqmnist_zoo.cli import cli
+from seqmnist_zoo.errors import InvalidArgumentError
 from seqmnist_zoo.registry import list_models
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,7 +50,10 @@ def on_files(files, config):
 
 
 def on_page_markdown(markdown, page, config, files):
-    markdown = cards.fill_sections(markdown)
+    try:
+        markdown = cards.fill_sections(markdown)
+    except InvalidArgumentError as err:
+        raise PluginError(f"{page.file.src_path}: {err}") from None
     markdown = markdown.replace("<!-- readme:quickstart -->", readme_quickstart())
     markdown = markdown.replace("<!-- study:timesteps -->", timesteps_study())
     return markdown

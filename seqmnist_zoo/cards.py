@@ -11,6 +11,7 @@ import re
 import sys
 from pathlib import Path
 
+from .errors import InvalidArgumentError
 from .registry import list_models, model_info
 from .spread import seeds_text, spread_text
 
@@ -96,6 +97,9 @@ def study_section(key: str, folder=None) -> str:
         True
         >>> study_section("nothing.summary", "/nonexistent")
         'Not run yet: run `python -m seqmnist_zoo.study_runner studies/nothing.json`.'
+        >>> study_section("plain_rnn.nope")
+        Traceback (most recent call last):
+        seqmnist_zoo.errors.InvalidArgumentError: study 'plain_rnn' has no table 'nope'; it has: ...
     """
     name, table = key.split(".", 1)
     path = Path(folder or STUDIES) / f"{name}.json"
@@ -105,6 +109,9 @@ def study_section(key: str, folder=None) -> str:
     if not tables:
         return f"Not reported yet: run `python -m seqmnist_zoo.study_runner studies/{name}.json " \
                "--report-only`."
+    if table not in tables:
+        raise InvalidArgumentError(f"study {name!r} has no table {table!r}; it has: "
+                                   + ", ".join(sorted(tables)))
     return tables[table]
 
 
@@ -130,9 +137,6 @@ def main(argv=None) -> None:
         path.write_text(fill_sections(path.read_text(encoding="utf-8")), encoding="utf-8")
         print(f"updated {path}")
 
-
-if __name__ == "__main__":
-    main()
 
 
 def model_card(name: str) -> str:
@@ -185,3 +189,7 @@ def _spread_rows(spread, name: str) -> list[str]:
         return []
     return [f"| same recipe over seeds | {spread_text(spread)}: {seeds_text(spread)} "
             f"(`{spread['command']} {name}`) |"]
+
+
+if __name__ == "__main__":
+    main()

@@ -111,7 +111,8 @@ def curves(study: dict[str, Any], runs: list[dict[str, Any]], output) -> None:
 def timestep_gradients(study: dict[str, Any], runs: list[dict[str, Any]], output) -> None:
     """Per-timestep input gradient, relative to the last step, against position in the sequence.
 
-    Only runs matching the study's ``gradient_settings`` (e.g. one learning rate) are drawn.
+    Only runs matching the study's ``gradient_settings`` (e.g. one learning rate) are drawn, and
+    each T from the first group that ran it, so one line never mixes two budgets.
 
     Examples:
         >>> study, record = example_record()
@@ -120,14 +121,17 @@ def timestep_gradients(study: dict[str, Any], runs: list[dict[str, Any]], output
     chosen = study.get("gradient_timesteps", [28, 112, 784])
     wanted = study.get("gradient_settings", {})
     runs = [r for r in runs if all(r["settings"][k] == v for k, v in wanted.items())]
+    order = [g["name"] for g in study["groups"]]
     figure, axes, panels = _cell_panels(runs, chosen)
     for axis, cell, shades in panels:
         for shade, t in shades:
             for key, style in (("timestep_gradients_before", ":"), ("timestep_gradients_after", "-")):
-                profiles = [r[key] for r in runs if r["settings"]["cell"] == cell and r[key]
+                matching = [r for r in runs if r["settings"]["cell"] == cell and r[key]
                             and r["settings"]["timesteps"] == t and r["settings"]["layout"] == "reshape"]
-                if not profiles:
+                if not matching:
                     continue
+                group = min((r["group"] for r in matching), key=order.index)
+                profiles = [r[key] for r in matching if r["group"] == group]
                 profile = np.median(np.array(profiles), axis=0)
                 profile = profile / profile[-1] if profile[-1] > 0 else profile
                 axis.semilogy((np.arange(t) + 0.5) / t * 28, profile, style, color=shade,

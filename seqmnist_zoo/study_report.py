@@ -156,7 +156,7 @@ def summary_table(study: dict[str, Any], summaries: list[dict[str, Any]]) -> str
     keys = grid_keys(study)
     labels = {g["name"]: g.get("label", g["name"]) for g in study["groups"]}
     lines = ["| runs | " + " | ".join(keys) + " | test accuracy, mean ± std (seeds) | range "
-             "| failed | peak gradient norm | first/last quarter gradient, start → end |",
+             "| failed | peak gradient norm, median over seeds | first/last quarter gradient, start → end |",
              "|---|" + "---|" * len(keys) + "---|---|---|---|---|"]
     for s in summaries:
         cells = [labels[s["group"]], *(_value(s["settings"][k]) for k in keys), mean_std(s),

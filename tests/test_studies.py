@@ -12,7 +12,7 @@ from seqmnist_zoo import experiments
 from seqmnist_zoo.cards import fill_sections
 from seqmnist_zoo.errors import InvalidArgumentError
 from seqmnist_zoo.experiments import run_experiment, sequences, settings_of
-from seqmnist_zoo.study_report import summarize, write_report
+from seqmnist_zoo.study_report import example_record, summarize, write_report
 from seqmnist_zoo.study_runner import load_study, planned_runs, read_record, run_study
 
 STUDIES = sorted((REPO / "studies").glob("*.json"))
@@ -165,3 +165,19 @@ def test_groups_restrict_a_call_to_part_of_the_study(tmp_path, monkeypatch):
     assert ran == [28]
     with pytest.raises(InvalidArgumentError, match="has no group 'lng'; its groups: short, long"):
         run_study(path, tmp_path / "r", data=data, log=lambda line: None, groups=["lng"])
+
+
+def test_a_gradient_line_never_mixes_two_groups_budgets(monkeypatch, tmp_path):
+    from seqmnist_zoo import study_figures
+
+    study, record = example_record()
+    study["groups"].append({"name": "short", "grid": {"timesteps": [14]}})
+    runs = record["runs"][:1]
+    other = {**runs[0], "group": "short", "timestep_gradients_after": [5.0] * 7 + [1.0] * 7}
+    drawn = []
+    monkeypatch.setattr(study_figures, "_save", lambda figure, output: drawn.append(figure))
+    study_figures.timestep_gradients(study, [other, *runs], tmp_path / "g.png")
+    trained = [line for axis in drawn[0].axes for line in axis.get_lines()
+               if line.get_label().endswith("trained") and "untrained" not in line.get_label()]
+    assert len(trained) == 1 and np.allclose(trained[0].get_ydata(), 1.0), \
+        "the trained line is the first group's (flat) profile, not a median with the other group's"
