@@ -1,25 +1,59 @@
-"""Would XLA or bfloat16 mixed precision speed up the zoo's CPU training? Measured, not assumed.
+"""Which change would speed up the zoo's CPU training? Measured, not assumed.
 
-    python benchmarks/training_options.py [--family lstm] [--rounds 3] [--output FILE.json]
+    python benchmarks/training_options.py [--family lstm] [--rounds 3] [--options ...] [--output FILE.json]
 
 Trains the family on the zoo's CPU path (unrolled, several steps per execution) as it ships
-(``plain``), compiled with XLA (``jit_compile=True``), and under the ``mixed_bfloat16`` policy,
-each case in a fresh process, interleaved round by round. Prints images/s per option (median and
-min-max) and each option's per-round ratio to ``plain``; writes every sample as JSON.
+(``plain``) and with one change at a time, each case in a fresh process, interleaved round by
+round: compiled with XLA (``xla``), under the ``mixed_bfloat16`` policy (``bf16``), fed from a
+prefetching ``tf.data`` pipeline (``tfdata``), on the JAX backend with its ``lax.scan`` loop
+(``jax_scan``) or unrolled (``jax_unrolled``), and, for ``lstm`` only, with the input projection of
+all timesteps hoisted out of the loop into one matmul (``hoisted``: a measurement-only model with a
+custom cell, not something the zoo could ship as stock layers; it bounds what that change could
+give). Prints images/s per option (median and min-max) and each option's per-round ratio to
+``plain``; writes every sample as JSON.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-OPTIONS = ["plain", "xla", "bf16"]
+OPTIONS = ["plain", "xla", "bf16", "tfdata", "jax_scan", "jax_unrolled", "hoisted"]
 BATCH, STEPS = 128, 48
+
+
+def hoisted_lstm(units: int, timesteps: int = 28):
+    """An LSTM classifier whose input projection runs once over all timesteps, outside the loop."""
+    import keras
+    from keras import ops
+
+    class RecurrentOnlyLSTMCell(keras.layers.Layer):
+        def __init__(self, units, **kwargs):
+            super().__init__(**kwargs)
+            self.units, self.state_size = units, [units, units]
+
+        def build(self, input_shape):
+            self.recurrent_kernel = self.add_weight(shape=(self.units, 4 * self.units),
+                                                    initializer="orthogonal")
+
+        def call(self, projected, states):
+            h, c = states
+            i, f, g, o = ops.split(projected + ops.matmul(h, self.recurrent_kernel), 4, axis=-1)
+            c = ops.sigmoid(f) * c + ops.sigmoid(i) * ops.tanh(g)
+            h = ops.sigmoid(o) * ops.tanh(c)
+            return h, [h, c]
+
+    inputs = keras.Input((28, 28))
+    x = keras.layers.Reshape((timesteps, 784 // timesteps))(keras.layers.Rescaling(1 / 255)(inputs))
+    x = keras.layers.Dense(4 * units)(x)
+    x = keras.layers.RNN(RecurrentOnlyLSTMCell(units), unroll=True)(x)
+    return keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(x))
 
 
 def child(family: str, option: str) -> dict:
@@ -32,46 +66,99 @@ def child(family: str, option: str) -> dict:
         keras.mixed_precision.set_global_policy("mixed_bfloat16")
     (x, y), _ = load_mnist()
     model = get_model(family)
+    if option == "hoisted":
+        model = hoisted_lstm(model.get_layer(family).units)
     model.compile(optimizer=keras.optimizers.Adam(1e-3, clipnorm=get_model_spec(family).recipe.clipnorm),
-                  loss="sparse_categorical_crossentropy", jit_compile=option == "xla",
+                  loss="sparse_categorical_crossentropy", jit_compile=option in ("xla", "jax_scan", "jax_unrolled"),
                   steps_per_execution=CPU_STEPS_PER_EXECUTION)
-    with cpu_unrolled(model, enabled=True):
-        model.fit(x[:5 * BATCH], y[:5 * BATCH], batch_size=BATCH, epochs=1, verbose=0)  # trace
+    warm, timed = slice(0, 5 * BATCH), slice(5 * BATCH, (STEPS + 5) * BATCH)
+    if option == "tfdata":
+        import tensorflow as tf
+
+        def batches(part):
+            return tf.data.Dataset.from_tensor_slices((x[part], y[part])).batch(BATCH).prefetch(
+                tf.data.AUTOTUNE)
+        warm_data, timed_data = {"x": batches(warm)}, {"x": batches(timed)}
+    else:
+        warm_data = {"x": x[warm], "y": y[warm], "batch_size": BATCH}
+        timed_data = {"x": x[timed], "y": y[timed], "batch_size": BATCH}
+    with cpu_unrolled(model, enabled=option != "jax_scan"):
+        model.fit(**warm_data, epochs=1, verbose=0)  # trace
         started = time.perf_counter()
-        model.fit(x[5 * BATCH:(STEPS + 5) * BATCH], y[5 * BATCH:(STEPS + 5) * BATCH],
-                  batch_size=BATCH, epochs=1, verbose=0, shuffle=False)
-    return {"images_per_s": STEPS * BATCH / (time.perf_counter() - started)}
+        model.fit(**timed_data, epochs=1, verbose=0, shuffle=False)
+    return {"images_per_s": STEPS * BATCH / (time.perf_counter() - started),
+            "backend": keras.backend.backend()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--family", default="lstm")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--options", nargs="+", choices=OPTIONS, default=OPTIONS)
     parser.add_argument("--output", type=Path)
     parser.add_argument("--case", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case:
         print(json.dumps(child(args.family, args.case)))
         return
-    samples: dict[str, list[float]] = {option: [] for option in OPTIONS}
+    options = ["plain"] + [o for o in args.options if o != "plain"]
+    if args.family != "lstm" and "hoisted" in options:
+        parser.error("the hoisted option is an LSTM cell: use it with --family lstm")
+    samples: dict[str, list[float]] = {option: [] for option in options}
     for round_index in range(args.rounds):
-        for option in OPTIONS[round_index % 3:] + OPTIONS[:round_index % 3]:
-            out = subprocess.run([sys.executable, __file__, "--family", args.family, "--case", option],
-                                 capture_output=True, text=True, check=True).stdout
+        shift = round_index % len(options)
+        for option in options[shift:] + options[:shift]:
+            backend = "jax" if option.startswith("jax") else "tensorflow"
+            done = subprocess.run([sys.executable, __file__, "--family", args.family, "--case", option],
+                                  capture_output=True, text=True,
+                                  env={**os.environ, "KERAS_BACKEND": backend})
+            if done.returncode:
+                sys.exit(f"case {option} failed: {(done.stderr.strip().splitlines() or ['?'])[-1]}")
+            out = done.stdout
             samples[option].append(json.loads(out.strip().splitlines()[-1])["images_per_s"])
-            print(f"round {round_index + 1}/{args.rounds} {option:<6} {samples[option][-1]:8.0f} images/s",
+            print(f"round {round_index + 1}/{args.rounds} {option:<12} {samples[option][-1]:8.0f} images/s",
                   flush=True)
-    lines = [f"{args.family}, {args.rounds} interleaved rounds, batch {BATCH}:"]
-    for option, values in samples.items():
-        ratios = [v / p for v, p in zip(values, samples["plain"], strict=True)]
-        lines.append(f"  {option:<6} {statistics.median(values):6.0f} images/s "
-                     f"({min(values):.0f}-{max(values):.0f}), vs plain {statistics.median(ratios):.2f} "
-                     f"({min(ratios):.2f}-{max(ratios):.2f})")
-    print("\n".join(lines))
+    markdown = options_table(args.family, samples)
+    print(markdown)
     if args.output:
         args.output.write_text(json.dumps({"family": args.family, "rounds": args.rounds,
-                                           "batch_size": BATCH, "samples": samples,
-                                           "summary": lines}, indent=2) + "\n")
+                                           "batch_size": BATCH, "steps": STEPS, "samples": samples,
+                                           "markdown": markdown}, indent=2) + "\n")
+
+
+def verdict(ratios: list[float]) -> str:
+    """``faster``/``slower`` only when every round agrees; otherwise within the noise."""
+    if min(ratios) > 1:
+        return "faster in every round"
+    if max(ratios) < 1:
+        return "slower in every round"
+    return "within the noise"
+
+
+def options_table(family: str, samples: dict[str, list[float]]) -> str:
+    """Each option's images/s and its per-round ratio to the shipped path, median (min–max)."""
+    rounds = len(samples["plain"])
+    lines = [f"Training `{family}` on the CPU, batch {BATCH}, {STEPS} steps per case, "
+             f"{rounds} interleaved round(s), each case in a fresh process "
+             "(`python benchmarks/training_options.py`):", "",
+             "| option | images/s | vs the shipped path | verdict |", "|---|---|---|---|"]
+    for option, values in samples.items():
+        ratios = [v / p for v, p in zip(values, samples["plain"], strict=True)]
+        cells = [DESCRIPTIONS[option], f"{statistics.median(values):.0f} ({min(values):.0f}–{max(values):.0f})",
+                 f"{statistics.median(ratios):.2f} ({min(ratios):.2f}–{max(ratios):.2f})",
+                 "baseline" if option == "plain" else verdict(ratios)]
+        lines.append("| " + " | ".join(cells) + " |")
+    faster = [DESCRIPTIONS[o] for o, v in samples.items()
+              if o != "plain" and min(x / p for x, p in zip(v, samples["plain"], strict=True)) > 1]
+    lines += ["", "Faster than the shipped path in every round: " + ("; ".join(faster) or "none") + "."]
+    return "\n".join(lines)
+
+
+DESCRIPTIONS = {"plain": "shipped path (TensorFlow, unrolled, several steps per execution)",
+                "xla": "XLA (`jit_compile=True`)", "bf16": "`mixed_bfloat16` policy",
+                "tfdata": "prefetching `tf.data` input", "jax_scan": "JAX backend, `lax.scan` loop",
+                "jax_unrolled": "JAX backend, unrolled",
+                "hoisted": "input projection of all steps as one matmul (custom cell)"}
 
 
 if __name__ == "__main__":

@@ -72,6 +72,17 @@ def export_section(path=None) -> str:
     return _benchmark_markdown(path or BENCHMARKS / "export.json", "python benchmarks/export.py")
 
 
+def training_options_section(path=None) -> str:
+    """What each candidate CPU training speed-up measured (``benchmarks/training_options.py``).
+
+    Examples:
+        >>> training_options_section("/nonexistent.json")
+        'Not measured yet: run `python benchmarks/training_options.py --output FILE`.'
+    """
+    return _benchmark_markdown(path or BENCHMARKS / "training_options_lstm.json",
+                               "python benchmarks/training_options.py --output FILE")
+
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
@@ -83,7 +94,8 @@ def _benchmark_markdown(path, command: str) -> str:
 
 
 SECTIONS = {"results": results_table, "performance": performance_section,
-            "realworld": realworld_section, "export": export_section}
+            "realworld": realworld_section, "export": export_section,
+            "training_options": training_options_section}
 
 
 STUDIES = Path(__file__).resolve().parents[1] / "studies" / "results"

@@ -65,3 +65,43 @@ def test_a_verdict_needs_the_whole_range_on_one_side_of_one():
     assert bench._verdicts(training) == [
         "Zoo vs PyTorch: faster than PyTorch in every round: a; slower than PyTorch in every round: "
         "b; within the noise (the ratio's range spans 1): c."]
+
+
+def _training_options():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("training_options",
+                                                  REPO / "benchmarks" / "training_options.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_hoisted_measurement_model_computes_the_stock_lstm(mnist):
+    import numpy as np
+
+    from seqmnist_zoo import lstm
+
+    stock, hoisted = lstm(units=16), _training_options().hoisted_lstm(16)
+    kernel, recurrent, bias = stock.get_layer("lstm").get_weights()
+    dense_in, rnn, dense_out = (layer for layer in hoisted.layers if layer.weights)
+    dense_in.set_weights([kernel, bias])
+    rnn.set_weights([recurrent])
+    dense_out.set_weights(stock.get_layer("predictions").get_weights())
+    images = mnist[1][0][:8]
+    np.testing.assert_allclose(hoisted.predict(images, verbose=0), stock.predict(images, verbose=0),
+                               atol=1e-5)
+
+
+def test_training_options_verdicts_and_readme_section():
+    from seqmnist_zoo.cards import training_options_section
+
+    options = _training_options()
+    assert options.verdict([1.1, 1.3]) == "faster in every round"
+    assert options.verdict([0.9, 1.3]) == "within the noise"
+    table = options.options_table("lstm", {"plain": [100.0, 80.0], "xla": [150.0, 90.0],
+                                          "bf16": [90.0, 100.0]})
+    assert table.endswith("Faster than the shipped path in every round: XLA (`jit_compile=True`).")
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("<!-- training_options:start -->\n", 1)[1].split("<!-- training_options:end")[0]
+    assert section.strip() == training_options_section().strip()
