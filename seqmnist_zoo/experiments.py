@@ -1,6 +1,6 @@
 """One declared training run of a study: a small stock-Keras network, a budget, and measurements.
 
-A run is a flat dictionary of settings (see `DEFAULTS`), so that a study file can declare
+A run is a flat dictionary of settings (`seqmnist_zoo.run_settings`), so that a study file can declare
 recipes from tutorials as well as grids over timesteps, cells, learning rates and clipping:
 
 - network: ``cell`` (``lstm``, ``gru``, ``simple_rnn``, or ``mlp`` for a flat dense network),
@@ -27,52 +27,14 @@ from typing import Any
 import keras
 import numpy as np
 
-from .errors import InvalidArgumentError
 from .gradients import GradientNormProbe, gradient_function, timestep_norms
+from .run_settings import CELLS, settings_of
 
-DEFAULTS: dict[str, Any] = {
-    "cell": "lstm", "units": 128, "bidirectional": False, "readout": "last", "projection": None,
-    "timesteps": 28, "layout": "reshape",
-    "optimizer": "adam", "learning_rate": 0.001, "clipnorm": None, "loss": "crossentropy",
-    "batch_size": 128, "epochs": None, "steps": None, "train_samples": None,
-    "checkpoints": 10, "probe_every": 50,
-}
-CELLS = {"lstm": "LSTM", "gru": "GRU", "simple_rnn": "SimpleRNN"}
 FIT_DIGITS, VALIDATION_DIGITS = 55_000, 5_000
 # Below this test accuracy a run has learned next to nothing (chance is 10%).
 STUCK_BELOW = 0.2
 PROBE_DIGITS = 256
 GRADIENT_DIGITS = 500
-
-
-def settings_of(declared: dict[str, Any]) -> dict[str, Any]:
-    """Complete declared settings with `DEFAULTS` and check them; unknown keys are refused.
-
-    Examples:
-        >>> settings_of({"cell": "gru", "epochs": 1})["units"]
-        128
-        >>> settings_of({"cel": "gru"})  # doctest: +ELLIPSIS
-        Traceback (most recent call last):
-        ...
-        seqmnist_zoo.errors.InvalidArgumentError: unknown run setting 'cel'; known: batch_size, ...
-    """
-    unknown = sorted(set(declared) - set(DEFAULTS))
-    if unknown:
-        raise InvalidArgumentError(
-            f"unknown run setting {unknown[0]!r}; known: {', '.join(sorted(DEFAULTS))}")
-    settings = {**DEFAULTS, **declared}
-    if settings["cell"] not in (*CELLS, "mlp"):
-        raise InvalidArgumentError(
-            f"cell {settings['cell']!r} is not one of {', '.join((*CELLS, 'mlp'))}")
-    if 784 % settings["timesteps"]:
-        raise InvalidArgumentError(f"timesteps {settings['timesteps']} does not divide 784")
-    if (settings["epochs"] is None) == (settings["steps"] is None):
-        raise InvalidArgumentError("a run's budget is either 'epochs' or 'steps', exactly one")
-    for key, accepted in (("layout", ("reshape", "resize")), ("readout", ("last", "middle")),
-                          ("loss", ("crossentropy", "mse"))):
-        if settings[key] not in accepted:
-            raise InvalidArgumentError(f"{key} {settings[key]!r} is not one of {', '.join(accepted)}")
-    return settings
 
 
 def sequences(images: np.ndarray, timesteps: int, layout: str = "reshape") -> np.ndarray:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SeqMnistZooError
+from .quiet import framework_logs_silenced
 from .registry import get_model, get_model_spec, list_models
 
 RESULTS = Path("tuning/results/seed_spread.json")
@@ -167,7 +168,8 @@ def main(argv=None) -> None:
     try:
         for name in names:
             get_model_spec(name)
-        record = run_spread(names, args.seeds, args.results, verbose=2)
+        with framework_logs_silenced():
+            record = run_spread(names, args.seeds, args.results, verbose=2)
     except SeqMnistZooError as err:
         parser.exit(2, f"{parser.prog}: error: {err}\n")
     write_manifest_spread(record)

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .experiments import settings_of
+from .run_settings import settings_of
 
 
 def current_runs(study: dict[str, Any], record: dict[str, Any]) -> list[dict[str, Any]]:

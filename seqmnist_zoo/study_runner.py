@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InvalidArgumentError, SeqMnistZooError
-from .experiments import settings_of
+from .quiet import framework_logs_silenced
+from .run_settings import settings_of
 
 RESULTS_DIR = Path("studies/results")
 
@@ -221,6 +222,11 @@ def main(argv=None) -> None:
     parser.add_argument("--report-only", action="store_true",
                         help="only rewrite the tables and figures from the recorded runs")
     args = parser.parse_args(argv)
+    with framework_logs_silenced():
+        _run(parser, args)
+
+
+def _run(parser, args) -> None:
     try:
         if args.report_only:
             from .study_report import write_report
