@@ -11,6 +11,7 @@ Lines are medians (or means) over the seeds recorded so far.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from typing import Any
 
@@ -181,5 +182,60 @@ def gradient_norms(study: dict[str, Any], runs: list[dict[str, Any]], output) ->
     _save(figure, output)
 
 
+def claimed_accuracy(claim: str) -> float | None:
+    """The first percentage in a recipe's claim, as a fraction; None when it states no number.
+
+    Examples:
+        >>> claimed_accuracy("99.2% on one batch of 1,000 test digits"), claimed_accuracy("98%+")
+        (0.992, 0.98)
+        >>> claimed_accuracy("does not train") is None
+        True
+    """
+    found = re.search(r"(\d+(?:\.\d+)?)\s*%", claim)
+    return round(float(found.group(1)) / 100, 6) if found else None
+
+
+def recipe_slices(study: dict[str, Any], runs: list[dict[str, Any]], output) -> None:
+    """Per recipe: each seed's accuracy on all 10,000 test digits, each 1,000-digit slice, the claim.
+
+    The left panel shows every recipe; the right one zooms in on those above 90%.
+
+    Examples:
+        >>> study, record = example_record()
+        >>> recipe_slices(study, record["runs"], tempfile.mktemp(suffix=".png"))
+    """
+    plt = _plt()
+    groups = [g for g in study["groups"] if any(r["group"] == g["name"] for r in runs)]
+    figure, axes = plt.subplots(1, 2, figsize=(10.0, 0.55 * len(groups) + 1.8), dpi=100, sharey=True,
+                                gridspec_kw={"width_ratios": [1, 2]})
+    high = []
+    for axis in axes:
+        labels = ["one 1,000-digit slice", "all 10,000 test digits, one seed", "the recipe's claim"]
+        for row, group in enumerate(groups):
+            same = [r for r in runs if r["group"] == group["name"]]
+            slices = [100 * a for r in same for a in r["slice_accuracies"]]
+            full = [100 * r["test_accuracy"] for r in same]
+            claim = claimed_accuracy(group.get("claim", ""))
+            high += [v for v in slices + full + ([100 * claim] if claim else []) if v >= 90]
+            axis.plot(slices, [row + 0.2] * len(slices), "|", color="tab:gray", markersize=9,
+                      label=labels[0] if row == 0 else None)
+            axis.plot(full, [row] * len(full), "o", color="tab:blue", label=labels[1] if row == 0 else None)
+            if claim is not None:
+                axis.plot([100 * claim], [row], "x", color="tab:red", markersize=9, mew=2, label=labels[2])
+                labels[2] = None
+        axis.grid(alpha=0.3, axis="x")
+        axis.set_xlabel("test accuracy (%)")
+    axes[0].set_yticks(range(len(groups)), [g["name"] for g in groups])
+    axes[0].invert_yaxis()
+    axes[0].set_title("every recipe", fontsize=9)
+    if high:
+        axes[1].set_xlim(min(high) - 0.3, 100.1)
+    axes[1].set_title("zoom: the recipes above 90%", fontsize=9)
+    axes[1].legend(fontsize=8, loc="lower left")
+    figure.suptitle("Tutorial recipes: the claim, the full test set, and 1,000-digit slices")
+    _save(figure, output)
+
+
 FIGURES = {"accuracy_by_timesteps": accuracy_by_timesteps, "curves": curves,
-           "timestep_gradients": timestep_gradients, "gradient_norms": gradient_norms}
+           "timestep_gradients": timestep_gradients, "gradient_norms": gradient_norms,
+           "recipe_slices": recipe_slices}
