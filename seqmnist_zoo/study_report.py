@@ -145,6 +145,13 @@ def _sci(value) -> str:
     return "-" if value is None else f"{value:.2g}"
 
 
+def _failed(summary: dict[str, Any]) -> str:
+    if not summary["n"]:
+        return "-"
+    nan = f" ({summary['nan']} NaN)" if summary["nan"] else ""
+    return f"{summary['failed']} of {summary['n']}{nan}"
+
+
 def summary_table(study: dict[str, Any], summaries: list[dict[str, Any]]) -> str:
     """The study's main table: one row per point, grid settings first, then the measurements.
 
@@ -161,8 +168,7 @@ def summary_table(study: dict[str, Any], summaries: list[dict[str, Any]]) -> str
     for s in summaries:
         cells = [labels[s["group"]], *(_value(s["settings"][k]) for k in keys), mean_std(s),
                  "-" if not s["n"] else f"{s['min']:.2%}–{s['max']:.2%}",
-                 "-" if not s["n"] else f"{s['failed']} of {s['n']}"
-                 + (f" ({s['nan']} NaN)" if s["nan"] else ""),
+                 _failed(s),
                  _sci(s["peak_gradient_norm"]),
                  f"{_sci(s['reach_before'])} → {_sci(s['reach_after'])}"]
         lines.append("| " + " | ".join(cells) + " |")
@@ -175,16 +181,16 @@ def recipes_table(study: dict[str, Any], summaries: list[dict[str, Any]]) -> str
     Examples:
         >>> study, record = example_record()
         >>> print(recipes_table(study, summarize(study, record)).splitlines()[2])
-        | g | 95% | 95.00% ± 1.41 (2) | 94.00%–96.00% | 93.0%–97.0% |
+        | g | 95% | 95.00% ± 1.41 (2) | 94.00%–96.00% | 0 of 2 | 93.0%–97.0% |
     """
     groups = {g["name"]: g for g in study["groups"]}
     lines = ["| recipe | claim | test accuracy, mean ± std (seeds) | range over seeds "
-             "| any 1,000-digit slice |", "|---|---|---|---|---|"]
+             "| failed | any 1,000-digit slice |", "|---|---|---|---|---|---|"]
     for s in summaries:
         group = groups[s["group"]]
         lines.append("| " + " | ".join([
             group.get("label", group["name"]), group.get("claim", "-"), mean_std(s),
-            "-" if not s["n"] else f"{s['min']:.2%}–{s['max']:.2%}",
+            "-" if not s["n"] else f"{s['min']:.2%}–{s['max']:.2%}", _failed(s),
             "-" if not s["n"] else f"{s['slice_min']:.1%}–{s['slice_max']:.1%}"]) + " |")
     return "\n".join(lines)
 
