@@ -57,7 +57,7 @@ def _train_keras(impl: str, name: str, steps: int) -> dict:
     import keras
 
     from seqmnist_zoo import get_model, get_model_spec
-    from seqmnist_zoo.training import CPU_STEPS_PER_EXECUTION, cpu_unrolled, has_gpu
+    from seqmnist_zoo.training import CPU_STEPS_PER_EXECUTION, cpu_fast_path, has_gpu
 
     spec = get_model_spec(name)
     units = spec.defaults["units"]
@@ -68,7 +68,7 @@ def _train_keras(impl: str, name: str, steps: int) -> dict:
         gpu = has_gpu()
         model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
                       steps_per_execution=1 if gpu else CPU_STEPS_PER_EXECUTION)
-        context = cpu_unrolled(model, enabled=not gpu)
+        context = cpu_fast_path(model, enabled=not gpu)
     else:
         model, x = _plain_keras(name, units), x.astype("float32") / 255.0
         model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")

@@ -2,20 +2,21 @@
 
     python benchmarks/training_options.py [--family lstm] [--rounds 3] [--options ...] [--output FILE.json]
 
-Trains the family on the zoo's CPU path (unrolled, several steps per execution) as it ships
-(``plain``) and with one change at a time, each case in a fresh process, interleaved round by
-round: compiled with XLA (``xla``), under the ``mixed_bfloat16`` policy (``bf16``), fed from a
-prefetching ``tf.data`` pipeline (``tfdata``), on the JAX backend with its ``lax.scan`` loop
-(``jax_scan``) or unrolled (``jax_unrolled``), and, for ``lstm`` only, with the input projection of
-all timesteps hoisted out of the loop into one matmul (``hoisted``: a measurement-only model with a
-custom cell, not something the zoo could ship as stock layers; it bounds what that change could
-give). Prints images/s per option (median and min-max) and each option's per-round ratio to
-``plain``; writes every sample as JSON.
+Trains the family on the zoo's CPU path as it ships (``plain``: `cpu_fast_path`, the fused LSTM/GRU
+loops of `seqmnist_zoo.fused_rnn` with this CPU's matmul type, several steps per execution) and
+with one change at a time, each case in a fresh process, interleaved round by round: the stock
+layers unrolled under autodiff (``unrolled``, the path the zoo shipped before the fused loops),
+the fused loops with float32 matmuls (``fused_float32``) or with the batch in one chain instead of
+two (``one_chain``), compiled with XLA (``xla``), the ``mixed_bfloat16`` policy on the stock layers
+(``bf16``), a prefetching ``tf.data`` pipeline (``tfdata``), and the JAX backend with its
+``lax.scan`` loop (``jax_scan``) or unrolled (``jax_unrolled``). Prints images/s per option (median
+and min-max) and each option's per-round ratio to ``plain``; writes every sample as JSON.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -24,50 +25,28 @@ import sys
 import time
 from pathlib import Path
 
-OPTIONS = ["plain", "xla", "bf16", "tfdata", "jax_scan", "jax_unrolled", "hoisted"]
+OPTIONS = ["plain", "unrolled", "fused_float32", "one_chain", "xla", "bf16", "tfdata", "jax_scan",
+           "jax_unrolled"]
 BATCH, STEPS = 128, 48
-
-
-def hoisted_lstm(units: int, timesteps: int = 28):
-    """An LSTM classifier whose input projection runs once over all timesteps, outside the loop."""
-    import keras
-    from keras import ops
-
-    class RecurrentOnlyLSTMCell(keras.layers.Layer):
-        def __init__(self, units, **kwargs):
-            super().__init__(**kwargs)
-            self.units, self.state_size = units, [units, units]
-
-        def build(self, input_shape):
-            self.recurrent_kernel = self.add_weight(shape=(self.units, 4 * self.units),
-                                                    initializer="orthogonal")
-
-        def call(self, projected, states):
-            h, c = states
-            i, f, g, o = ops.split(projected + ops.matmul(h, self.recurrent_kernel), 4, axis=-1)
-            c = ops.sigmoid(f) * c + ops.sigmoid(i) * ops.tanh(g)
-            h = ops.sigmoid(o) * ops.tanh(c)
-            return h, [h, c]
-
-    inputs = keras.Input((28, 28))
-    x = keras.layers.Reshape((timesteps, 784 // timesteps))(keras.layers.Rescaling(1 / 255)(inputs))
-    x = keras.layers.Dense(4 * units)(x)
-    x = keras.layers.RNN(RecurrentOnlyLSTMCell(units), unroll=True)(x)
-    return keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(x))
 
 
 def child(family: str, option: str) -> dict:
     import keras
 
-    from seqmnist_zoo import get_model, get_model_spec, load_mnist
-    from seqmnist_zoo.training import CPU_STEPS_PER_EXECUTION, cpu_unrolled
+    from seqmnist_zoo import fused_rnn, get_model, get_model_spec, load_mnist
+    from seqmnist_zoo.training import (
+        CPU_STEPS_PER_EXECUTION,
+        cpu_fast_path,
+        cpu_matmul_dtype,
+        cpu_unrolled,
+    )
 
     if option == "bf16":
         keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    if option == "fused_float32":
+        os.environ["SEQMNIST_ZOO_CPU_MATMUL"] = "float32"
     (x, y), _ = load_mnist()
     model = get_model(family)
-    if option == "hoisted":
-        model = hoisted_lstm(model.get_layer(family).units)
     clipnorm = get_model_spec(family).recipe.clipnorm
     model.compile(optimizer=keras.optimizers.Adam(1e-3, clipnorm=clipnorm),
                   loss="sparse_categorical_crossentropy",
@@ -84,7 +63,14 @@ def child(family: str, option: str) -> dict:
     else:
         warm_data = {"x": x[warm], "y": y[warm], "batch_size": BATCH}
         timed_data = {"x": x[timed], "y": y[timed], "batch_size": BATCH}
-    with cpu_unrolled(model, enabled=option != "jax_scan"):
+    path = contextlib.ExitStack()
+    if option == "one_chain":
+        path.enter_context(fused_rnn.fused_training(model, cpu_matmul_dtype(), chains=1))
+    if option in ("unrolled", "bf16", "jax_unrolled", "one_chain"):
+        path.enter_context(cpu_unrolled(model, enabled=True))
+    elif option != "jax_scan":
+        path.enter_context(cpu_fast_path(model, enabled=True))
+    with path:
         model.fit(**warm_data, epochs=1, verbose=0)  # trace
         started = time.perf_counter()
         model.fit(**timed_data, epochs=1, verbose=0, shuffle=False)
@@ -104,8 +90,6 @@ def main() -> None:
         print(json.dumps(child(args.family, args.case)))
         return
     options = ["plain"] + [o for o in args.options if o != "plain"]
-    if args.family != "lstm" and "hoisted" in options:
-        parser.error("the hoisted option is an LSTM cell: use it with --family lstm")
     samples: dict[str, list[float]] = {option: [] for option in options}
     for round_index in range(args.rounds):
         shift = round_index % len(options)
@@ -157,11 +141,14 @@ def options_table(family: str, samples: dict[str, list[float]]) -> str:
     return "\n".join(lines)
 
 
-DESCRIPTIONS = {"plain": "shipped path (TensorFlow, unrolled, several steps per execution)",
-                "xla": "XLA (`jit_compile=True`)", "bf16": "`mixed_bfloat16` policy",
+DESCRIPTIONS = {"plain": "shipped path (fused LSTM/GRU loops, this CPU's matmul type, two chains)",
+                "unrolled": "stock layers unrolled under autodiff (the previous shipped path)",
+                "fused_float32": "fused loops with float32 matmuls",
+                "one_chain": "fused loops, the batch in one chain",
+                "xla": "XLA (`jit_compile=True`)",
+                "bf16": "`mixed_bfloat16` policy (stock layers, unrolled)",
                 "tfdata": "prefetching `tf.data` input", "jax_scan": "JAX backend, `lax.scan` loop",
-                "jax_unrolled": "JAX backend, unrolled",
-                "hoisted": "input projection of all steps as one matmul (custom cell)"}
+                "jax_unrolled": "JAX backend, unrolled"}
 
 
 if __name__ == "__main__":

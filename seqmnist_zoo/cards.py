@@ -83,6 +83,17 @@ def training_options_section(path=None) -> str:
                                "python benchmarks/training_options.py --output FILE")
 
 
+def fused_accuracy_section(path=None) -> str:
+    """Shipped recipes trained on the CPU fast path (``benchmarks/fused_accuracy.py``).
+
+    Examples:
+        >>> fused_accuracy_section("/nonexistent.json")
+        'Not measured yet: run `python benchmarks/fused_accuracy.py`.'
+    """
+    return _benchmark_markdown(path or BENCHMARKS / "fused_accuracy.json",
+                               "python benchmarks/fused_accuracy.py")
+
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
@@ -95,7 +106,7 @@ def _benchmark_markdown(path, command: str) -> str:
 
 SECTIONS = {"results": results_table, "performance": performance_section,
             "realworld": realworld_section, "export": export_section,
-            "training_options": training_options_section}
+            "training_options": training_options_section, "fused_accuracy": fused_accuracy_section}
 
 
 STUDIES = Path(__file__).resolve().parents[1] / "studies" / "results"

@@ -14,6 +14,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from . import fused_rnn
 from .data import load_mnist
 from .errors import InvalidArgumentError
 from .pretrained import run_record_path
@@ -114,6 +115,53 @@ def has_gpu() -> bool:
 
         return any(d.platform == "gpu" for d in jax.devices())
     return False
+
+
+def cpu_matmul_dtype() -> str:
+    """The fused loops' matmul operand type on this CPU: bfloat16 where it has bf16 matrix units.
+
+    ``SEQMNIST_ZOO_CPU_MATMUL=float32`` (or ``bfloat16``) overrides the choice.
+
+    Examples:
+        >>> cpu_matmul_dtype() in ("float32", "bfloat16")
+        True
+    """
+    chosen = os.environ.get("SEQMNIST_ZOO_CPU_MATMUL")
+    if chosen:
+        if chosen not in fused_rnn.MATMUL_DTYPES:
+            raise InvalidArgumentError(f"SEQMNIST_ZOO_CPU_MATMUL={chosen!r} is not one of "
+                                       f"{', '.join(fused_rnn.MATMUL_DTYPES)}")
+        return chosen
+    return "bfloat16" if fused_rnn.cpu_has_bfloat16_matmul() else "float32"
+
+
+@contextlib.contextmanager
+def cpu_fast_path(model: keras.Model, enabled: bool | None = None):
+    """The zoo's CPU training path for `model` while the block runs.
+
+    LSTM and GRU layers run `fused_rnn`'s loops (TensorFlow backend; matmul operands of type
+    `cpu_matmul_dtype`); other recurrent layers are unrolled (`cpu_unrolled`). On a GPU
+    (``enabled=None``) nothing changes, so cuDNN's kernels stay in use. Afterwards the model is
+    exactly as before: the same layers, configs and weights.
+
+    Examples:
+        >>> from seqmnist_zoo import gru
+        >>> model = gru(units=8)
+        >>> with cpu_fast_path(model, enabled=True) as path:
+        ...     path["fused"]
+        ['gru']
+    """
+    if enabled is None:
+        enabled = not has_gpu()
+    fused = enabled and keras.backend.backend() == "tensorflow"
+    dtype = cpu_matmul_dtype() if fused else "float32"
+    with contextlib.ExitStack() as stack:
+        names = []
+        if fused:
+            stack.enter_context(fused_rnn.fused_training(model, dtype))
+            names = [layer.name for layer in fused_rnn.fused_layers(model)]
+        stack.enter_context(cpu_unrolled(model, enabled=enabled))
+        yield {"fused": names, "matmul_dtype": dtype if names else None}
 
 
 @contextlib.contextmanager
@@ -280,9 +328,9 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
                                         seed=recipe.seed))
     else:
         fit_data = dict(x=x_fit, y=y_fit, batch_size=recipe.batch_size, shuffle=True)
-    started, interrupted, history = time.perf_counter(), False, {}
+    started, interrupted, history, path = time.perf_counter(), False, {}, {}
     try:
-        with cpu_unrolled(model, enabled=not gpu):
+        with cpu_fast_path(model, enabled=not gpu) as path:
             history = model.fit(**fit_data, epochs=recipe.epochs,
                                 validation_data=(x_val, y_val), callbacks=all_callbacks,
                                 verbose=verbose).history
@@ -303,6 +351,7 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
         "epochs_run": len(history.get("loss", [])),
         "interrupted": interrupted,
         "train_seconds": round(time.perf_counter() - started, 1),
+        "training_path": path,
         "weights": str(output),
         "warning": budget_warning(checkpoint.best if checkpoint.best_epoch else None,
                                   len(history.get("loss", [])), int(len(x_fit))),

@@ -25,8 +25,8 @@ from .spaces import HP_TYPES, check_space, default_space, load_space
 from .training import (
     budget_warning,
     compile_model,
+    cpu_fast_path,
     cpu_steps_per_execution,
-    cpu_unrolled,
     environment,
     has_gpu,
     log_evaluation,
@@ -86,7 +86,7 @@ class ZooHyperModel(kt.HyperModel):
                 and len(x) * kwargs.get("epochs", 1) >= FAST_PATH_MIN_IMAGES)
         if fast:
             model.steps_per_execution = cpu_steps_per_execution(-(-len(x) // batch))
-        with cpu_unrolled(model, enabled=fast):
+        with cpu_fast_path(model, enabled=fast):
             return model.fit(*args, **kwargs)
 
 

@@ -1,0 +1,73 @@
+"""Does a shipped recipe still reach its accuracy when trained on the zoo's CPU fast path?
+
+    python benchmarks/fused_accuracy.py [lstm gru ...] [--output benchmarks/fused_accuracy.json]
+
+Trains each named family with its full shipped recipe (seed 0) through `seqmnist_zoo.train`, on
+this machine's CPU path (the fused loops, bfloat16 matmul operands where the CPU has bf16 matrix
+units), evaluates the best checkpoint on the 10,000 test digits, and records it beside the
+shipped float32 result and its seed spread. Each family is merged into the JSON as it finishes,
+so an interrupted run keeps the families already done.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from seqmnist_zoo import evaluate, train  # noqa: E402
+
+
+def measure(name: str) -> dict:
+    with tempfile.TemporaryDirectory() as folder:
+        result = train(name, output=Path(folder) / f"{name}.weights.h5", verbose=0)
+        metrics = evaluate(name, weights=str(result.output))
+    manifest = json.loads((ROOT / "seqmnist_zoo" / "weights" / "manifest.json").read_text())
+    shipped = next(r for r in manifest["weights"] if r["model"] == name and r["tag"] == "mnist")
+    spread = shipped.get("seed_spread", {}).get("test_accuracy_by_seed", {})
+    return {"test_accuracy": metrics["accuracy"], "test_loss": metrics["loss"],
+            "val_accuracy": result.record["val_accuracy"], "best_epoch": result.record["best_epoch"],
+            "training_path": result.record["training_path"],
+            "train_seconds": result.record["train_seconds"],
+            "shipped_float32": {"test_accuracy": shipped["metrics"]["accuracy"],
+                                "seeds": sorted(spread.values())},
+            "environment": result.record["environment"]}
+
+
+def render(results: dict) -> str:
+    """One table row per family: the fast path's test accuracy beside the float32 seeds."""
+    lines = ["Shipped recipes (seed 0) trained on the CPU fast path and measured on the full test set "
+             "(`python benchmarks/fused_accuracy.py`, one run per family):", "",
+             "| model | matmul operands | test accuracy | float32 recipe, 3 seeds | inside their range |",
+             "|---|---|---|---|---|"]
+    for name, row in sorted(results.items()):
+        seeds = row["shipped_float32"]["seeds"]
+        inside = "yes" if seeds and min(seeds) <= row["test_accuracy"] else "no (below)"
+        if seeds and row["test_accuracy"] > max(seeds):
+            inside = "no (above)"
+        span = f"{min(seeds):.2%}–{max(seeds):.2%}" if seeds else "-"
+        lines.append(f"| `{name}` | {row['training_path']['matmul_dtype']} | {row['test_accuracy']:.2%} "
+                     f"| {span} | {inside} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", default=["lstm", "gru"])
+    parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "fused_accuracy.json")
+    args = parser.parse_args(argv)
+    for name in args.names:
+        report = json.loads(args.output.read_text()) if args.output.is_file() else {"results": {}}
+        report["results"][name] = measure(name)
+        report["markdown"] = render(report["results"])
+        args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        print(report["markdown"], flush=True)
+
+
+if __name__ == "__main__":
+    main()
