@@ -43,13 +43,37 @@ def one_search(fast: bool, data, epochs: int) -> float:
         return (time.perf_counter() - started) / 3
 
 
+def render(report: dict) -> str:
+    """Seconds per trial on each path, median (min–max) over rounds, and the speed-up."""
+    def cell(values):
+        return f"{statistics.median(values):.1f} ({min(values):.1f}–{max(values):.1f})"
+
+    times, up = report["seconds_per_trial"], report["speed_up"]
+    return "\n".join([
+        f"`seqmnist-zoo tune lstm --max-trials 3 --epochs {report['epochs']} --train-samples "
+        f"{report['train_samples']}`, {report['rounds']} interleaved rounds "
+        "(`python benchmarks/tune_trials.py`):", "",
+        "| trials trained by | seconds per trial |", "|---|---|",
+        f"| KerasTuner's plain fit | {cell(times['plain_fit'])} |",
+        f"| the zoo's CPU fast path (what `train` runs) | {cell(times['fast_path'])} |", "",
+        f"Fast path speed relative to the plain fit: {up['median']:.2f}x ({up['min']:.2f}–"
+        f"{up['max']:.2f}x over rounds; below 1 is slower)."])
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--train-samples", type=int, default=2000)
     parser.add_argument("--output", type=Path, help="JSON file (default benchmarks/tune_trials_E_N.json)")
+    parser.add_argument("--render", type=Path, metavar="JSON", help="only re-render a results file")
     args = parser.parse_args(argv)
+    if args.render:
+        report = json.loads(args.render.read_text())
+        report["markdown"] = render(report)
+        args.render.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        print(report["markdown"])
+        return
     args.output = args.output or ROOT / "benchmarks" / f"tune_trials_{args.epochs}_{args.train_samples}.json"
     (x, y), _ = load_mnist()
     data = split_validation(x, y, get_model_spec("lstm").recipe, args.train_samples)
@@ -64,6 +88,7 @@ def main(argv=None) -> None:
               "epochs": args.epochs, "train_samples": args.train_samples,
               "seconds_per_trial": {"fast_path": times[True], "plain_fit": times[False]},
               "speed_up": {"median": statistics.median(ratios), "min": min(ratios), "max": max(ratios)}}
+    report["markdown"] = render(report)
     args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(report, indent=2))
 

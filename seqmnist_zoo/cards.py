@@ -94,6 +94,19 @@ def fused_accuracy_section(path=None) -> str:
                                "python benchmarks/fused_accuracy.py")
 
 
+def tune_trials_section(path=None) -> str:
+    """Seconds per `tune` trial, plain fit vs the CPU fast path (``benchmarks/tune_trials.py``).
+
+    Examples:
+        >>> tune_trials_section("/nonexistent.json")
+        'Not measured yet: run `python benchmarks/tune_trials.py`.'
+    """
+    paths = [path] if path else sorted(BENCHMARKS.glob("tune_trials_*.json"),
+                                       key=lambda p: int(p.stem.rsplit("_", 1)[1]))
+    return "\n\n".join(_benchmark_markdown(p, "python benchmarks/tune_trials.py") for p in paths) \
+        or _benchmark_markdown("/nonexistent", "python benchmarks/tune_trials.py")
+
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
@@ -106,7 +119,8 @@ def _benchmark_markdown(path, command: str) -> str:
 
 SECTIONS = {"results": results_table, "performance": performance_section,
             "realworld": realworld_section, "export": export_section,
-            "training_options": training_options_section, "fused_accuracy": fused_accuracy_section}
+            "training_options": training_options_section, "fused_accuracy": fused_accuracy_section,
+            "tune_trials": tune_trials_section}
 
 
 STUDIES = Path(__file__).resolve().parents[1] / "studies" / "results"

@@ -13,11 +13,12 @@ the CPU counterpart of the cuDNN path, written with `keras.ops`:
 - on CPUs with bfloat16 matrix units the matmul operands may be bfloat16 (``matmul_dtype``),
   with the state, the gates and every sum kept in float32.
 
-`fused_training` swaps these loops into a model's stock LSTM and GRU layers while a block runs
-and puts the layers back afterwards: the weights are the layers' own variables, so the trained
-model is the ordinary model (`load_model` needs no `custom_objects`). Layers it cannot compute
-exactly (masking, dropout inside the layer, other activations, stateful layers, a mixed-precision
-policy) keep Keras's loop. Tests check both loops against Keras's own cells, forward and gradients.
+`fused_training` (TensorFlow backend) swaps these loops into a model's stock LSTM and GRU layers
+while a block runs and puts the layers back afterwards: the weights are the layers' own
+variables, so the trained model is the ordinary model (`load_model` needs no `custom_objects`).
+Layers it cannot compute exactly (masking, dropout inside the layer, other activations, stateful
+layers, a mixed-precision policy) and sequences over `MAX_STEPS` steps keep Keras's loop.
+Tests check both loops against Keras's own cells, forward and gradients.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ MATMUL_DTYPES = ("float32", "bfloat16")
 # Independent loops per layer (batch parts), measured fastest on the 2-core machine the zoo is
 # benchmarked on; ``python benchmarks/training_options.py`` compares the settings.
 CHAINS = 2
+MAX_STEPS = 64  # longer sequences keep Keras's symbolic loop: an unrolled graph grows with T
 
 
 def cpu_has_bfloat16_matmul(cpuinfo: str | None = None) -> bool:
@@ -63,12 +65,17 @@ def _gate_major(weights, units: int, order):
 
 
 def _project(sequences, kernel_t, bias_t, go_backwards: bool, low: str):
-    """All timesteps' input projections at once: (batch, T, F) -> (T, gates*units, batch)."""
+    """All timesteps' input projections at once: (batch, T, F) -> (T, gates*units, batch).
+
+    The bias rides in the matmul as a column against a row of ones, so that its gradient is part
+    of the kernel's matmul instead of a slow sum over two axes.
+    """
     x = ops.transpose(sequences, (1, 2, 0))  # (T, F, batch)
     if go_backwards:
         x = ops.flip(x, axis=0)
-    projected = ops.matmul(ops.cast(kernel_t, low)[None], ops.cast(x, low))
-    return ops.cast(projected, "float32") + bias_t[None, :, None]
+    x = ops.concatenate([x, ops.ones_like(x[:, :1])], axis=1)
+    weights = ops.concatenate([kernel_t, bias_t[:, None]], axis=1)
+    return ops.cast(ops.matmul(ops.cast(weights, low)[None], ops.cast(x, low)), "float32")
 
 
 def _float32(*tensors):
@@ -140,6 +147,7 @@ def lstm(sequences, h0, c0, *, kernel, recurrent_kernel, bias, return_sequences=
             grads = _upstream(args, upstream)
             d_seq = ops.unstack(grads[0], steps, axis=0) if return_sequences else None
             dh, dc = grads[-2:]
+            recurrent_back = ops.transpose(recurrent_t)
             dzs, dzs_low = [None] * steps, [None] * steps
             for t in reversed(range(steps)):
                 sig, g, c_prev, tanh_c, _ = saved[t]
@@ -151,7 +159,7 @@ def lstm(sequences, h0, c0, *, kernel, recurrent_kernel, bias, return_sequences=
                 dz = ops.concatenate([d_sig, dc * i * (1.0 - g * g)], axis=0)
                 dc = dc * f
                 dzs[t], dzs_low[t] = dz, ops.cast(dz, low)
-                dh = ops.cast(ops.matmul(ops.transpose(recurrent_t), dzs_low[t]), "float32")
+                dh = ops.cast(ops.matmul(recurrent_back, dzs_low[t]), "float32")
             d_recurrent = _weight_gradient(ops.stack(dzs_low), ops.stack([s[4] for s in saved]))
             return ops.stack(dzs), ops.cast(d_recurrent, low), dh, dc
 
@@ -206,8 +214,8 @@ def gru(sequences, h0, *, kernel, recurrent_kernel, bias, return_sequences=False
             grads = _upstream(args, upstream)
             d_seq = ops.unstack(grads[0], steps, axis=0) if return_sequences else None
             dh = grads[-1]
-            d_inputs, d_recs_low = [None] * steps, [None] * steps
-            d_bias = 0.0
+            recurrent_back = ops.transpose(recurrent_t)
+            d_inputs, d_recs, d_recs_low = [None] * steps, [None] * steps, [None] * steps
             for t in reversed(range(steps)):
                 zr, rec_h, candidate, h_prev, _ = saved[t]
                 if d_seq is not None:
@@ -216,12 +224,12 @@ def gru(sequences, h0, *, kernel, recurrent_kernel, bias, return_sequences=False
                 d_candidate = dh * (1.0 - z) * (1.0 - candidate * candidate)
                 d_zr = ops.concatenate([dh * (h_prev - candidate), d_candidate * rec_h], axis=0) \
                     * (zr - zr * zr)
-                d_rec = ops.concatenate([d_zr, d_candidate * r], axis=0)
+                d_recs[t] = ops.concatenate([d_zr, d_candidate * r], axis=0)
                 d_inputs[t] = ops.concatenate([d_zr, d_candidate], axis=0)
-                d_recs_low[t] = ops.cast(d_rec, low)
-                d_bias = d_bias + ops.sum(d_rec, axis=1)
-                dh = dh * z + ops.cast(ops.matmul(ops.transpose(recurrent_t), d_recs_low[t]), "float32")
+                d_recs_low[t] = ops.cast(d_recs[t], low)
+                dh = dh * z + ops.cast(ops.matmul(recurrent_back, d_recs_low[t]), "float32")
             d_recurrent = _weight_gradient(ops.stack(d_recs_low), ops.stack([s[4] for s in saved]))
+            d_bias = ops.sum(ops.stack(d_recs), axis=(0, 2))
             return ops.stack(d_inputs), ops.cast(d_recurrent, low), d_bias, dh
 
         outputs = (ops.stack(seq), h) if return_sequences else (h,)
@@ -245,8 +253,9 @@ def _fusable(layer) -> bool:
     return exact and hasattr(layer, "inner_loop")
 
 
-def _fused_inner_loop(layer, matmul_dtype: str, chains: int, stock_loop):
-    """A replacement for `layer.inner_loop` that runs the fused loop (Keras's loop under a mask).
+def _fused_inner_loop(layer, matmul_dtype: str, chains: int, max_steps: int, stock_loop):
+    """A replacement for `layer.inner_loop` that runs the fused loop; Keras's loop under a mask
+    or for sequences longer than `max_steps` (the fused loop is unrolled: its graph grows with T).
 
     The batch is cut into `chains` independent parts whose loops TensorFlow runs side by side,
     one per core: each step's ops are too small to gain from being split across threads.
@@ -254,7 +263,8 @@ def _fused_inner_loop(layer, matmul_dtype: str, chains: int, stock_loop):
 
     @functools.wraps(stock_loop)
     def inner_loop(sequences, initial_state, mask, training=False):
-        if mask is not None:
+        steps = sequences.shape[1]
+        if mask is not None or steps is None or steps > max_steps:
             return stock_loop(sequences, initial_state, mask, training=training)
         cell = layer.cell
         run = functools.partial(lstm if isinstance(layer, keras.layers.LSTM) else gru,
@@ -292,11 +302,13 @@ def fused_layers(model: keras.Model) -> dict:
 
 
 @contextlib.contextmanager
-def fused_training(model: keras.Model, matmul_dtype: str = "float32", chains: int = CHAINS):
+def fused_training(model: keras.Model, matmul_dtype: str = "float32", chains: int = CHAINS,
+                   max_steps: int = MAX_STEPS):
     """Run `model`'s LSTM and GRU layers on the fused loops while the block runs.
 
     Use it around `fit` (after `compile`, before the first batch traces the step). Each layer's
-    batch is cut into `chains` parts that run side by side. On leaving,
+    batch is cut into `chains` parts that run side by side; sequences longer than `max_steps`
+    keep Keras's loop. On leaving,
     the layers get Keras's own loop back; nothing else about the model changes.
 
     Examples:
@@ -310,10 +322,13 @@ def fused_training(model: keras.Model, matmul_dtype: str = "float32", chains: in
     """
     if matmul_dtype not in MATMUL_DTYPES:
         raise ValueError(f"matmul_dtype must be one of {MATMUL_DTYPES}, got {matmul_dtype!r}")
+    if keras.backend.backend() != "tensorflow":
+        raise ValueError("the fused loops are built and tested for the TensorFlow backend, not "
+                         f"{keras.backend.backend()!r}; `cpu_fast_path` unrolls the layers there instead")
     layers = fused_layers(model)
     for layer, share in layers.items():
         layer.inner_loop = _fused_inner_loop(layer, matmul_dtype, max(1, int(chains * share)),
-                                             layer.inner_loop)
+                                             max_steps, layer.inner_loop)
     try:
         yield model
     finally:

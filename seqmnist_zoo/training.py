@@ -66,7 +66,7 @@ def _emits_logits(model: keras.Model) -> bool:
     return getattr(head.activation, "__name__", "") == "linear"
 
 
-MAX_UNROLLED_STEPS = 64
+MAX_UNROLLED_STEPS = fused_rnn.MAX_STEPS  # longer recurrences keep the symbolic loop
 CPU_STEPS_PER_EXECUTION = 16
 PROGRESS_UPDATES_PER_EPOCH = 25  # short epochs run fewer batches per step call, so progress shows
 CHANCE_ACCURACY = 0.1
@@ -139,8 +139,9 @@ def cpu_matmul_dtype() -> str:
 def cpu_fast_path(model: keras.Model, enabled: bool | None = None):
     """The zoo's CPU training path for `model` while the block runs.
 
-    LSTM and GRU layers run `fused_rnn`'s loops (TensorFlow backend; matmul operands of type
-    `cpu_matmul_dtype`); other recurrent layers are unrolled (`cpu_unrolled`). On a GPU
+    LSTM and GRU layers of up to `MAX_UNROLLED_STEPS` steps run `fused_rnn`'s loops (TensorFlow
+    backend; matmul operands of type `cpu_matmul_dtype`); other recurrent layers of that length are
+    unrolled (`cpu_unrolled`), and longer ones keep Keras's symbolic loop. On a GPU
     (``enabled=None``) nothing changes, so cuDNN's kernels stay in use. Afterwards the model is
     exactly as before: the same layers, configs and weights.
 
@@ -153,7 +154,9 @@ def cpu_fast_path(model: keras.Model, enabled: bool | None = None):
     """
     if enabled is None:
         enabled = not has_gpu()
-    fused = enabled and keras.backend.backend() == "tensorflow"
+    length = _sequence_length(model)
+    fused = (enabled and keras.backend.backend() == "tensorflow" and length is not None
+             and length <= MAX_UNROLLED_STEPS)  # the fused loops are unrolled too
     dtype = cpu_matmul_dtype() if fused else "float32"
     with contextlib.ExitStack() as stack:
         names = []
@@ -162,6 +165,14 @@ def cpu_fast_path(model: keras.Model, enabled: bool | None = None):
             names = [layer.name for layer in fused_rnn.fused_layers(model)]
         stack.enter_context(cpu_unrolled(model, enabled=enabled))
         yield {"fused": names, "matmul_dtype": dtype if names else None}
+
+
+def _sequence_length(model: keras.Model) -> int | None:
+    """Timesteps a zoo model reads; None for other models (their length is unknown)."""
+    try:
+        return model.get_layer("timesteps").output.shape[1]
+    except ValueError:
+        return None
 
 
 @contextlib.contextmanager
@@ -184,10 +195,7 @@ def cpu_unrolled(model: keras.Model, enabled: bool | None = None):
     """
     if enabled is None:
         enabled = not has_gpu()
-    try:
-        length = model.get_layer("timesteps").output.shape[1]
-    except ValueError:  # not a zoo model: its sequence length is unknown, leave it alone
-        length = None
+    length = _sequence_length(model)
     short = length is not None and length <= MAX_UNROLLED_STEPS
     recurrent = [layer for layer in model._flatten_layers()
                  if isinstance(layer, keras.layers.RNN) and short]

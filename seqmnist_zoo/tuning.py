@@ -72,13 +72,14 @@ class ZooHyperModel(kt.HyperModel):
         return compile_model(model, recipe)
 
     def fit(self, hp: kt.HyperParameters, model: keras.Model, *args, **kwargs):
-        """Train a trial on `train`'s CPU fast path (short recurrences unrolled, several batches
-        per step call) when the trial is long enough to repay the unrolled graph's compile time;
-        KerasTuner's plain fit otherwise, on a GPU, and with ``fast_path=False``.
+        """Train a trial on `train`'s CPU fast path (`cpu_fast_path`: fused LSTM/GRU loops,
+        several batches per step call) when the trial is long enough to repay building that
+        path's bigger graph; KerasTuner's plain fit otherwise, on a GPU, and with
+        ``fast_path=False``.
 
-        ``python benchmarks/tune_trials.py`` measures both paths: for short trials the compile time
-        of the unrolled graph outweighs its speed, so trials under `FAST_PATH_MIN_IMAGES` images
-        keep the plain fit.
+        ``python benchmarks/tune_trials.py`` measures both paths: for trials of 2,000 and 20,000
+        images building the fast path's graph costs more than it saves, so trials under
+        `FAST_PATH_MIN_IMAGES` images keep the plain fit.
         """
         x = args[0] if args else kwargs.get("x")
         batch = kwargs.get("batch_size") or 32

@@ -94,6 +94,20 @@ def test_a_masked_batch_falls_back_to_keras_loop():
         np.testing.assert_allclose(model(x).numpy(), expected, rtol=1e-6)
 
 
+def test_long_sequences_keep_keras_loop():
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((fused_rnn.MAX_STEPS + 1, 2))
+    model = keras.Model(inputs, L.LSTM(3)(inputs))
+    x = np.random.default_rng(0).normal(size=(2, fused_rnn.MAX_STEPS + 1, 2)).astype("float32")
+    expected = model(x).numpy()
+    with fused_rnn.fused_training(model):
+        np.testing.assert_array_equal(model(x).numpy(), expected)  # bit-identical: Keras's own loop
+    pixel_by_pixel = get_model("gru", units=4, timesteps=784)
+    with cpu_fast_path(pixel_by_pixel, enabled=True) as path:
+        assert path == {"fused": [], "matmul_dtype": None}
+        assert "inner_loop" not in vars(pixel_by_pixel.get_layer("gru"))
+
+
 def test_fused_training_leaves_an_ordinary_model(tmp_path):
     model = get_model("bilstm", units=6)
     before = model.to_json()
