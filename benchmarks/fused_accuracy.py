@@ -21,21 +21,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from seqmnist_zoo import evaluate, train  # noqa: E402
+from seqmnist_zoo import evaluate, get_model_spec, list_models, train  # noqa: E402
 
 
 def measure(name: str) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         result = train(name, output=Path(folder) / f"{name}.weights.h5", verbose=0)
         metrics = evaluate(name, weights=str(result.output))
-    manifest = json.loads((ROOT / "seqmnist_zoo" / "weights" / "manifest.json").read_text())
-    shipped = next(r for r in manifest["weights"] if r["model"] == name and r["tag"] == "mnist")
-    spread = shipped.get("seed_spread", {}).get("test_accuracy_by_seed", {})
+    shipped = get_model_spec(name).weights_for("mnist")
+    spread = (shipped.seed_spread or {}).get("test_accuracy_by_seed", {})
     return {"test_accuracy": metrics["accuracy"], "test_loss": metrics["loss"],
             "val_accuracy": result.record["val_accuracy"], "best_epoch": result.record["best_epoch"],
             "training_path": result.record["training_path"],
             "train_seconds": result.record["train_seconds"],
-            "shipped_float32": {"test_accuracy": shipped["metrics"]["accuracy"],
+            "shipped_float32": {"test_accuracy": shipped.metrics["accuracy"],
                                 "seeds": sorted(spread.values())},
             "environment": result.record["environment"]}
 
@@ -64,7 +63,8 @@ def render(results: dict) -> str:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("names", nargs="*", default=["lstm", "gru"])
+    parser.add_argument("names", nargs="*", default=["lstm", "gru"],
+                        choices=list_models(pretrained=True), metavar="NAME")
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "fused_accuracy.json")
     parser.add_argument("--render", action="store_true", help="only re-render the JSON's markdown")
     args = parser.parse_args(argv)

@@ -102,9 +102,9 @@ def tune_trials_section(path=None) -> str:
         'Not measured yet: run `python benchmarks/tune_trials.py`.'
     """
     paths = [path] if path else sorted(BENCHMARKS.glob("tune_trials_*.json"),
-                                       key=lambda p: int(p.stem.rsplit("_", 1)[1]))
-    return "\n\n".join(_benchmark_markdown(p, "python benchmarks/tune_trials.py") for p in paths) \
-        or _benchmark_markdown("/nonexistent", "python benchmarks/tune_trials.py")
+                                       key=lambda p: int(p.stem.rsplit("_", 1)[1]))  # by size
+    return "\n\n".join(_benchmark_markdown(p, "python benchmarks/tune_trials.py") for p in paths
+                       ) or "Not measured yet: run `python benchmarks/tune_trials.py`."
 
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"

@@ -31,8 +31,8 @@ import keras
 from keras import ops
 
 MATMUL_DTYPES = ("float32", "bfloat16")
-# Independent loops per layer (batch parts), measured fastest on the 2-core machine the zoo is
-# benchmarked on; ``python benchmarks/training_options.py`` compares the settings.
+# Independent loops per layer (batch parts): one per core of the 2-core machine this was built
+# on. ``python benchmarks/training_options.py --options one_chain`` compares it with one chain.
 CHAINS = 2
 MAX_STEPS = 64  # longer sequences keep Keras's symbolic loop: an unrolled graph grows with T
 
@@ -58,7 +58,7 @@ def cpu_has_bfloat16_matmul(cpuinfo: str | None = None) -> bool:
     return bool({"amx_bf16", "avx512_bf16"} & flags)
 
 
-def _gate_major(weights, units: int, order):
+def _gate_major(weights, order):
     """(features, k*units) Keras weights -> (k*units, features), gate blocks in `order`."""
     blocks = ops.split(ops.transpose(weights), len(order), axis=0)
     return ops.concatenate([blocks[i] for i in order], axis=0)
@@ -80,10 +80,6 @@ def _project(sequences, kernel_t, bias_t, go_backwards: bool, low: str):
 
 def _float32(*tensors):
     return [ops.cast(t, "float32") for t in tensors]
-
-
-def _upstream(args, upstream):
-    return tuple(upstream) if upstream is not None else args
 
 
 def _weight_gradient(dz_low, inputs_low):
@@ -120,8 +116,8 @@ def lstm(sequences, h0, c0, *, kernel, recurrent_kernel, bias, return_sequences=
         sequences, h0, c0, kernel, recurrent_kernel, bias)
     units = recurrent_kernel.shape[0]
     low = matmul_dtype
-    kernel_t = _gate_major(kernel, units, _LSTM_ORDER)
-    recurrent_t = ops.cast(_gate_major(recurrent_kernel, units, _LSTM_ORDER), low)
+    kernel_t = _gate_major(kernel, _LSTM_ORDER)
+    recurrent_t = ops.cast(_gate_major(recurrent_kernel, _LSTM_ORDER), low)
     bias_t = ops.concatenate([ops.split(bias, 4)[i] for i in _LSTM_ORDER])
     projected = _project(sequences, kernel_t, bias_t, go_backwards, low)
     steps = projected.shape[0]
@@ -143,8 +139,7 @@ def lstm(sequences, h0, c0, *, kernel, recurrent_kernel, bias, return_sequences=
             saved.append((sig, g, c_prev, tanh_c, h_low))
             seq.append(h)
 
-        def grad(*args, upstream=None):
-            grads = _upstream(args, upstream)
+        def grad(*grads):  # one upstream gradient per output (TensorFlow's convention)
             d_seq = ops.unstack(grads[0], steps, axis=0) if return_sequences else None
             dh, dc = grads[-2:]
             recurrent_back = ops.transpose(recurrent_t)
@@ -186,8 +181,8 @@ def gru(sequences, h0, *, kernel, recurrent_kernel, bias, return_sequences=False
     units = recurrent_kernel.shape[0]
     low = matmul_dtype
     order = (0, 1, 2)  # z, r, h: the two sigmoid gates already lead
-    kernel_t = _gate_major(kernel, units, order)
-    recurrent_t = ops.cast(_gate_major(recurrent_kernel, units, order), low)
+    kernel_t = _gate_major(kernel, order)
+    recurrent_t = ops.cast(_gate_major(recurrent_kernel, order), low)
     input_bias, recurrent_bias = ops.unstack(bias, 2, axis=0)
     projected = _project(sequences, kernel_t, input_bias, go_backwards, low)
     steps = projected.shape[0]
@@ -210,8 +205,7 @@ def gru(sequences, h0, *, kernel, recurrent_kernel, bias, return_sequences=False
             saved.append((zr, rec_h, candidate, h_prev, h_low))
             seq.append(h)
 
-        def grad(*args, upstream=None):
-            grads = _upstream(args, upstream)
+        def grad(*grads):  # one upstream gradient per output (TensorFlow's convention)
             d_seq = ops.unstack(grads[0], steps, axis=0) if return_sequences else None
             dh = grads[-1]
             recurrent_back = ops.transpose(recurrent_t)
@@ -301,7 +295,7 @@ def fused_layers(model: keras.Model) -> dict:
         if isinstance(layer, keras.layers.Bidirectional):
             found.update({id(half): (half, 0.5) for half in (layer.forward_layer, layer.backward_layer)
                           if _fusable(half)})
-        elif _fusable(layer) and id(layer) not in found:
+        elif _fusable(layer) and id(layer) not in found:  # the halves come after their wrapper
             found[id(layer)] = (layer, 1.0)
     return dict(found.values())
 
@@ -309,12 +303,12 @@ def fused_layers(model: keras.Model) -> dict:
 @contextlib.contextmanager
 def fused_training(model: keras.Model, matmul_dtype: str = "float32", chains: int = CHAINS,
                    max_steps: int = MAX_STEPS):
-    """Run `model`'s LSTM and GRU layers on the fused loops while the block runs.
+    """Run `model`'s LSTM and GRU layers on the fused loops while the block runs; yields them.
 
     Use it around `fit` (after `compile`, before the first batch traces the step). Each layer's
     batch is cut into `chains` parts that run side by side; sequences longer than `max_steps`
-    keep Keras's loop. On leaving,
-    the layers get Keras's own loop back; nothing else about the model changes.
+    keep Keras's loop. On leaving, the layers get Keras's own loop back; nothing else about the
+    model changes.
 
     Examples:
         >>> from seqmnist_zoo import lstm as lstm_model
@@ -335,7 +329,7 @@ def fused_training(model: keras.Model, matmul_dtype: str = "float32", chains: in
         layer.inner_loop = _fused_inner_loop(layer, matmul_dtype, max(1, int(chains * share)),
                                              max_steps, layer.inner_loop)
     try:
-        yield model
+        yield list(layers)
     finally:
         for layer in layers:
             del layer.inner_loop

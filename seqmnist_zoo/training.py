@@ -159,10 +159,8 @@ def cpu_fast_path(model: keras.Model, enabled: bool | None = None):
              and length <= MAX_UNROLLED_STEPS)  # the fused loops are unrolled too
     dtype = cpu_matmul_dtype() if fused else "float32"
     with contextlib.ExitStack() as stack:
-        names = []
-        if fused:
-            stack.enter_context(fused_rnn.fused_training(model, dtype))
-            names = [layer.name for layer in fused_rnn.fused_layers(model)]
+        names = [layer.name for layer in
+                 stack.enter_context(fused_rnn.fused_training(model, dtype))] if fused else []
         stack.enter_context(cpu_unrolled(model, enabled=enabled))
         yield {"fused": names, "matmul_dtype": dtype if names else None}
 
@@ -310,6 +308,7 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
     if recipe.clipnorm is not None and recipe.clipnorm <= 0:
         recipe = replace(recipe, clipnorm=None)  # 0 means "no clipping", recorded as null
     _check_recipe(recipe, train_samples)
+    cpu_matmul_dtype()  # a bad SEQMNIST_ZOO_CPU_MATMUL is refused before any folder is made
     config = {**spec.defaults}
     if timesteps is not None:
         config["timesteps"] = timesteps

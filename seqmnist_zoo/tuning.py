@@ -52,10 +52,12 @@ class ZooHyperModel(kt.HyperModel):
         'gru'
     """
 
-    def __init__(self, model_name: str, space: dict[str, Any], fast_path: bool = True):
+    def __init__(self, model_name: str, space: dict[str, Any], fast_path: bool = True,
+                 fast_path_min_images: int = FAST_PATH_MIN_IMAGES):
         super().__init__(name=model_name, tunable=True)
         check_space(space)
         self.model_name, self.space, self.fast_path = model_name, space, fast_path
+        self.fast_path_min_images = fast_path_min_images
         self.spec = get_model_spec(model_name)
 
     def build(self, hp: kt.HyperParameters) -> keras.Model:
@@ -79,12 +81,12 @@ class ZooHyperModel(kt.HyperModel):
 
         ``python benchmarks/tune_trials.py`` measures both paths: for trials of 2,000 and 20,000
         images building the fast path's graph costs more than it saves, so trials under
-        `FAST_PATH_MIN_IMAGES` images keep the plain fit.
+        ``fast_path_min_images`` (default `FAST_PATH_MIN_IMAGES`) images keep the plain fit.
         """
         x = args[0] if args else kwargs.get("x")
         batch = kwargs.get("batch_size") or 32
         fast = (self.fast_path and not has_gpu()
-                and len(x) * kwargs.get("epochs", 1) >= FAST_PATH_MIN_IMAGES)
+                and len(x) * kwargs.get("epochs", 1) >= self.fast_path_min_images)
         if fast:
             model.steps_per_execution = cpu_steps_per_execution(-(-len(x) // batch))
         with cpu_fast_path(model, enabled=fast):

@@ -169,6 +169,16 @@ def test_shifted_images_stay_digits():
     assert len({images[i].tobytes() for i in range(8)}) > 1
 
 
+def test_a_bad_cpu_matmul_setting_is_one_line_and_makes_no_run_folder(run_cli, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SEQMNIST_ZOO_CPU_MATMUL", "int8")
+    code, _, err = run_cli("train", "gru", "--epochs", "1", "--train-samples", "100")
+    assert code == 2
+    assert err.strip() == ("seqmnist-zoo: error: SEQMNIST_ZOO_CPU_MATMUL='int8' is not one of "
+                           "float32, bfloat16")
+    assert not (tmp_path / "runs").exists()
+
+
 def test_bad_training_arguments():
     with pytest.raises(InvalidArgumentError, match="epochs must be a positive integer"):
         train("gru", epochs=0)
