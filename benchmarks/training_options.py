@@ -6,7 +6,8 @@ Trains the family on the zoo's CPU path as it ships (``plain``: `cpu_fast_path`,
 loops of `seqmnist_zoo.fused_rnn` with this CPU's matmul type, several steps per execution) and
 with one change at a time, each case in a fresh process, interleaved round by round: the stock
 layers unrolled under autodiff (``unrolled``, the path the zoo shipped before the fused loops),
-the fused loops with float32 matmuls (``fused_float32``) or with the batch in one chain instead of
+the fused loops as a symbolic loop instead of unrolled (``symbolic``, what short tuning trials
+run), with float32 matmuls (``fused_float32``) or with the batch in one chain instead of
 two (``one_chain``), compiled with XLA (``xla``), the ``mixed_bfloat16`` policy on the stock layers
 (``bf16``), a prefetching ``tf.data`` pipeline (``tfdata``), and the JAX backend with its
 ``lax.scan`` loop (``jax_scan``) or unrolled (``jax_unrolled``). Prints images/s per option (median
@@ -25,8 +26,8 @@ import sys
 import time
 from pathlib import Path
 
-OPTIONS = ["plain", "unrolled", "fused_float32", "one_chain", "xla", "bf16", "tfdata", "jax_scan",
-           "jax_unrolled"]
+OPTIONS = ["plain", "unrolled", "symbolic", "fused_float32", "one_chain", "xla", "bf16", "tfdata",
+           "jax_scan", "jax_unrolled"]
 BATCH, STEPS = 128, 48
 
 
@@ -68,6 +69,8 @@ def child(family: str, option: str) -> dict:
         path.enter_context(fused_rnn.fused_training(model, cpu_matmul_dtype(), chains=1))
     if option in ("unrolled", "bf16", "jax_unrolled", "one_chain"):
         path.enter_context(cpu_unrolled(model, enabled=True))
+    elif option == "symbolic":
+        path.enter_context(cpu_fast_path(model, enabled=True, unroll_steps=0))
     elif option != "jax_scan":
         path.enter_context(cpu_fast_path(model, enabled=True))
     with path:
@@ -143,6 +146,7 @@ def options_table(family: str, samples: dict[str, list[float]]) -> str:
 
 DESCRIPTIONS = {"plain": "shipped path (fused LSTM/GRU loops, this CPU's matmul type, two chains)",
                 "unrolled": "stock layers unrolled under autodiff (the previous shipped path)",
+                "symbolic": "fused loops as a symbolic loop (short tuning trials)",
                 "fused_float32": "fused loops with float32 matmuls",
                 "one_chain": "fused loops, the batch in one chain",
                 "xla": "XLA (`jit_compile=True`)",

@@ -17,7 +17,8 @@ the CPU counterpart of the cuDNN path, written with `keras.ops`:
 while a block runs and puts the layers back afterwards: the weights are the layers' own
 variables, so the trained model is the ordinary model (`load_model` needs no `custom_objects`).
 Layers it cannot compute exactly (masking, dropout inside the layer, other activations, stateful
-layers, a mixed-precision policy) and sequences over `MAX_STEPS` steps keep Keras's loop.
+layers, a mixed-precision policy) keep Keras's loop. Sequences of up to `UNROLL_STEPS` steps run
+the loops written out step by step; longer ones, as a symbolic loop (`keras.ops.scan`).
 Tests check both loops against Keras's own cells, forward and gradients.
 """
 
@@ -34,7 +35,8 @@ MATMUL_DTYPES = ("float32", "bfloat16")
 # Independent loops per layer (batch parts): one per core of the 2-core machine this was built
 # on. ``python benchmarks/training_options.py --options one_chain`` compares it with one chain.
 CHAINS = 2
-MAX_STEPS = 64  # longer sequences keep Keras's symbolic loop: an unrolled graph grows with T
+# Longer sequences run the loops symbolically: an unrolled graph grows with T and is slow to build.
+UNROLL_STEPS = 64
 
 
 def cpu_has_bfloat16_matmul(cpuinfo: str | None = None) -> bool:
@@ -96,13 +98,45 @@ def _outputs(last_t, seq_t, states_t, return_sequences: bool):
     return last, last[:, None, :], states
 
 
+def _scan(step, init, xs, *, reverse=False, unroll=False):
+    """`keras.ops.scan` of `step` over the leading axis of `xs` (a tuple of sequences).
+
+    The step returns its new carry twice, as carry and as output (the form TensorFlow's
+    `ops.scan` supports). ``unroll`` writes the loop out step by step instead: a graph that grows
+    with the sequence and is slower to build, but runs faster on TensorFlow's CPU. Its sequences
+    are then lists of per-step tensors (`_stacked` joins one), so that nothing is copied twice.
+    """
+    if not unroll:
+        return ops.scan(step, init, xs, reverse=reverse)
+    columns = [x if isinstance(x, list) else ops.unstack(x, axis=0) for x in xs]
+    steps = len(columns[0])
+    carry, outputs = init, [None] * steps
+    for t in (reversed(range(steps)) if reverse else range(steps)):
+        carry, outputs[t] = step(carry, tuple(column[t] for column in columns))
+    return carry, tuple(list(parts) for parts in zip(*outputs, strict=True))
+
+
+def _stacked(sequence):
+    """A `_scan` sequence as one (T, ...) tensor."""
+    return ops.stack(sequence) if isinstance(sequence, list) else sequence
+
+
+def _previous(first, sequence):
+    """Each step's incoming state: `first`, then all but the last of `sequence` (T, ...)."""
+    if isinstance(sequence, list):
+        return [first, *sequence[:-1]]
+    return ops.concatenate([first[None], sequence[:-1]], axis=0)
+
+
 # LSTM: Keras orders the gates i, f, c, o; the loop wants the three sigmoid gates together.
 _LSTM_ORDER = (0, 1, 3, 2)
 
 
 def lstm(sequences, h0, c0, *, kernel, recurrent_kernel, bias, return_sequences=False,
-         go_backwards=False, matmul_dtype="float32"):
+         go_backwards=False, matmul_dtype="float32", unroll=True):
     """An LSTM layer's loop (tanh/sigmoid, bias): returns ``(last, outputs, [h, c])`` as Keras does.
+
+    ``unroll=False`` runs it as a symbolic loop (`_scan`).
 
     Examples:
         >>> import numpy as np
@@ -120,45 +154,48 @@ def lstm(sequences, h0, c0, *, kernel, recurrent_kernel, bias, return_sequences=
     recurrent_t = ops.cast(_gate_major(recurrent_kernel, _LSTM_ORDER), low)
     bias_t = ops.concatenate([ops.split(bias, 4)[i] for i in _LSTM_ORDER])
     projected = _project(sequences, kernel_t, bias_t, go_backwards, low)
-    steps = projected.shape[0]
 
     @ops.custom_gradient
-    def loop(projected, recurrent_t, h, c):
-        inputs = ops.unstack(projected, steps, axis=0)
-        saved, seq = [], []
-        for t in range(steps):
-            h_low = ops.cast(h, low)
-            z = inputs[t] + ops.cast(ops.matmul(recurrent_t, h_low), "float32")
+    def loop(projected, recurrent_t, h0, c0):
+        def step(carry, xs):
+            h, c = carry[:2]
+            z = xs[0] + ops.cast(ops.matmul(recurrent_t, ops.cast(h, low)), "float32")
             sig, g = ops.split(z, [3 * units], axis=0)
             sig, g = ops.sigmoid(sig), ops.tanh(g)
             i, f, o = ops.split(sig, 3, axis=0)
-            c_prev = c
             c = f * c + i * g
             tanh_c = ops.tanh(c)
-            h = o * tanh_c
-            saved.append((sig, g, c_prev, tanh_c, h_low))
-            seq.append(h)
+            new = (o * tanh_c, c, sig, g, tanh_c)
+            return new, new
+
+        zeros = ops.zeros_like(c0)
+        init = (h0, c0, ops.zeros_like(projected[0, :3 * units]), zeros, zeros)
+        (h, c, *_), (hs, cs, sigs, gs, tanh_cs) = _scan(step, init, (projected,), unroll=unroll)
 
         def grad(*grads):  # one upstream gradient per output (TensorFlow's convention)
-            d_seq = ops.unstack(grads[0], steps, axis=0) if return_sequences else None
-            dh, dc = grads[-2:]
             recurrent_back = ops.transpose(recurrent_t)
-            dzs, dzs_low = [None] * steps, [None] * steps
-            for t in reversed(range(steps)):
-                sig, g, c_prev, tanh_c, _ = saved[t]
-                if d_seq is not None:
-                    dh = dh + d_seq[t]
+
+            def back(carry, xs):
+                dh, dc = carry[:2]
+                sig, g, c_prev, tanh_c = xs[:4]
+                if return_sequences:
+                    dh = dh + xs[4]
                 i, f, o = ops.split(sig, 3, axis=0)
                 dc = dc + dh * o * (1.0 - tanh_c * tanh_c)
                 d_sig = ops.concatenate([dc * g, dc * c_prev, dh * tanh_c], axis=0) * (sig - sig * sig)
                 dz = ops.concatenate([d_sig, dc * i * (1.0 - g * g)], axis=0)
-                dc = dc * f
-                dzs[t], dzs_low[t] = dz, ops.cast(dz, low)
-                dh = ops.cast(ops.matmul(recurrent_back, dzs_low[t]), "float32")
-            d_recurrent = _weight_gradient(ops.stack(dzs_low), ops.stack([s[4] for s in saved]))
-            return ops.stack(dzs), ops.cast(d_recurrent, low), dh, dc
+                dz_low = ops.cast(dz, low)
+                new = (ops.cast(ops.matmul(recurrent_back, dz_low), "float32"), dc * f, dz, dz_low)
+                return new, new
 
-        outputs = (ops.stack(seq), h, c) if return_sequences else (h, c)
+            xs = (sigs, gs, _previous(c0, cs), tanh_cs) + ((grads[0],) if return_sequences else ())
+            init = (*grads[-2:], ops.zeros_like(projected[0]), ops.cast(ops.zeros_like(projected[0]), low))
+            (dh, dc, *_), (_, _, dzs, dzs_low) = _scan(back, init, xs, reverse=True, unroll=unroll)
+            h_prev_low = ops.cast(_stacked(_previous(h0, hs)), low)
+            d_recurrent = _weight_gradient(_stacked(dzs_low), h_prev_low)
+            return _stacked(dzs), ops.cast(d_recurrent, low), dh, dc
+
+        outputs = (_stacked(hs), h, c) if return_sequences else (h, c)
         return outputs, grad
 
     results = loop(projected, recurrent_t, ops.transpose(h0), ops.transpose(c0))
@@ -166,8 +203,10 @@ def lstm(sequences, h0, c0, *, kernel, recurrent_kernel, bias, return_sequences=
 
 
 def gru(sequences, h0, *, kernel, recurrent_kernel, bias, return_sequences=False,
-        go_backwards=False, matmul_dtype="float32"):
+        go_backwards=False, matmul_dtype="float32", unroll=True):
     """A GRU layer's loop (``reset_after=True``, tanh/sigmoid): ``(last, outputs, [h])``.
+
+    ``unroll=False`` runs it as a symbolic loop (`_scan`).
 
     Examples:
         >>> import numpy as np
@@ -185,48 +224,54 @@ def gru(sequences, h0, *, kernel, recurrent_kernel, bias, return_sequences=False
     recurrent_t = ops.cast(_gate_major(recurrent_kernel, order), low)
     input_bias, recurrent_bias = ops.unstack(bias, 2, axis=0)
     projected = _project(sequences, kernel_t, input_bias, go_backwards, low)
-    steps = projected.shape[0]
 
     @ops.custom_gradient
-    def loop(projected, recurrent_t, recurrent_bias, h):
-        inputs = ops.unstack(projected, steps, axis=0)
+    def loop(projected, recurrent_t, recurrent_bias, h0):
         bias_col = recurrent_bias[:, None]
-        saved, seq = [], []
-        for t in range(steps):
-            h_low = ops.cast(h, low)
-            rec = ops.cast(ops.matmul(recurrent_t, h_low), "float32") + bias_col
-            x_zr, x_h = ops.split(inputs[t], [2 * units], axis=0)
+
+        def step(carry, xs):
+            h = carry[0]
+            rec = ops.cast(ops.matmul(recurrent_t, ops.cast(h, low)), "float32") + bias_col
+            x_zr, x_h = ops.split(xs[0], [2 * units], axis=0)
             rec_zr, rec_h = ops.split(rec, [2 * units], axis=0)
             zr = ops.sigmoid(x_zr + rec_zr)
             z, r = ops.split(zr, 2, axis=0)
             candidate = ops.tanh(x_h + r * rec_h)
-            h_prev = h
-            h = candidate + z * (h - candidate)
-            saved.append((zr, rec_h, candidate, h_prev, h_low))
-            seq.append(h)
+            new = (candidate + z * (h - candidate), zr, rec_h, candidate)
+            return new, new
+
+        zeros = ops.zeros_like(h0)
+        init = (h0, ops.zeros_like(projected[0, :2 * units]), zeros, zeros)
+        (h, *_), (hs, zrs, rec_hs, candidates) = _scan(step, init, (projected,), unroll=unroll)
 
         def grad(*grads):  # one upstream gradient per output (TensorFlow's convention)
-            d_seq = ops.unstack(grads[0], steps, axis=0) if return_sequences else None
-            dh = grads[-1]
             recurrent_back = ops.transpose(recurrent_t)
-            d_inputs, d_recs, d_recs_low = [None] * steps, [None] * steps, [None] * steps
-            for t in reversed(range(steps)):
-                zr, rec_h, candidate, h_prev, _ = saved[t]
-                if d_seq is not None:
-                    dh = dh + d_seq[t]
+
+            def back(carry, xs):
+                dh = carry[0]
+                zr, rec_h, candidate, h_prev = xs[:4]
+                if return_sequences:
+                    dh = dh + xs[4]
                 z, r = ops.split(zr, 2, axis=0)
                 d_candidate = dh * (1.0 - z) * (1.0 - candidate * candidate)
                 d_zr = ops.concatenate([dh * (h_prev - candidate), d_candidate * rec_h], axis=0) \
                     * (zr - zr * zr)
-                d_recs[t] = ops.concatenate([d_zr, d_candidate * r], axis=0)
-                d_inputs[t] = ops.concatenate([d_zr, d_candidate], axis=0)
-                d_recs_low[t] = ops.cast(d_recs[t], low)
-                dh = dh * z + ops.cast(ops.matmul(recurrent_back, d_recs_low[t]), "float32")
-            d_recurrent = _weight_gradient(ops.stack(d_recs_low), ops.stack([s[4] for s in saved]))
-            d_bias = ops.sum(ops.stack(d_recs), axis=(0, 2))
-            return ops.stack(d_inputs), ops.cast(d_recurrent, low), d_bias, dh
+                d_rec = ops.concatenate([d_zr, d_candidate * r], axis=0)
+                d_rec_low = ops.cast(d_rec, low)
+                new = (dh * z + ops.cast(ops.matmul(recurrent_back, d_rec_low), "float32"),
+                       ops.concatenate([d_zr, d_candidate], axis=0), d_rec, d_rec_low)
+                return new, new
 
-        outputs = (ops.stack(seq), h) if return_sequences else (h,)
+            xs = (zrs, rec_hs, candidates, _previous(h0, hs)) + ((grads[0],) if return_sequences else ())
+            gates = ops.zeros_like(projected[0])
+            init = (grads[-1], gates, gates, ops.cast(gates, low))
+            (dh, *_), (_, d_inputs, d_recs, d_recs_low) = _scan(back, init, xs, reverse=True, unroll=unroll)
+            h_prev_low = ops.cast(_stacked(_previous(h0, hs)), low)
+            d_recurrent = _weight_gradient(_stacked(d_recs_low), h_prev_low)
+            d_bias = ops.sum(_stacked(d_recs), axis=(0, 2))
+            return _stacked(d_inputs), ops.cast(d_recurrent, low), d_bias, dh
+
+        outputs = (_stacked(hs), h) if return_sequences else (h,)
         return outputs, grad
 
     results = loop(projected, recurrent_t, recurrent_bias, ops.transpose(h0))
@@ -247,9 +292,10 @@ def _fusable(layer) -> bool:
     return exact and hasattr(layer, "inner_loop")
 
 
-def _fused_inner_loop(layer, matmul_dtype: str, chains: int, max_steps: int, stock_loop):
-    """A replacement for `layer.inner_loop` that runs the fused loop; Keras's loop under a mask
-    or for sequences longer than `max_steps` (the fused loop is unrolled: its graph grows with T).
+def _fused_inner_loop(layer, matmul_dtype: str, chains: int, unroll_steps: int, stock_loop):
+    """A replacement for `layer.inner_loop` that runs the fused loop in training (unrolled up to
+    `unroll_steps` steps) and Keras's loop for inference (cheaper to build, and the validation
+    pass is small) and under a mask.
 
     The batch is cut into `chains` independent parts whose loops TensorFlow runs side by side,
     one per core: each step's ops are too small to gain from being split across threads.
@@ -258,7 +304,7 @@ def _fused_inner_loop(layer, matmul_dtype: str, chains: int, max_steps: int, sto
     @functools.wraps(stock_loop)
     def inner_loop(sequences, initial_state, mask, training=False):
         steps = sequences.shape[1]
-        if mask is not None or steps is None or steps > max_steps:
+        if not training or mask is not None or steps is None:
             return stock_loop(sequences, initial_state, mask, training=training)
         cell = layer.cell
         run = functools.partial(lstm if isinstance(layer, keras.layers.LSTM) else gru,
@@ -266,7 +312,8 @@ def _fused_inner_loop(layer, matmul_dtype: str, chains: int, max_steps: int, sto
                                 recurrent_kernel=ops.convert_to_tensor(cell.recurrent_kernel),
                                 bias=ops.convert_to_tensor(cell.bias),
                                 return_sequences=layer.return_sequences,
-                                go_backwards=layer.go_backwards, matmul_dtype=matmul_dtype)
+                                go_backwards=layer.go_backwards, matmul_dtype=matmul_dtype,
+                                unroll=steps <= unroll_steps)
         batch = ops.shape(sequences)[0]
         cuts = [batch * k // chains for k in range(chains + 1)]
         parts = [run(sequences[a:b], *[s[a:b] for s in initial_state])
@@ -277,6 +324,7 @@ def _fused_inner_loop(layer, matmul_dtype: str, chains: int, max_steps: int, sto
         return (ops.concatenate(last, axis=0), ops.concatenate(outputs, axis=0),
                 [ops.concatenate(s, axis=0) for s in zip(*states, strict=True)])
 
+    inner_loop.unroll_steps = unroll_steps
     return inner_loop
 
 
@@ -302,13 +350,13 @@ def fused_layers(model: keras.Model) -> dict:
 
 @contextlib.contextmanager
 def fused_training(model: keras.Model, matmul_dtype: str = "float32", chains: int = CHAINS,
-                   max_steps: int = MAX_STEPS):
+                   unroll_steps: int = UNROLL_STEPS):
     """Run `model`'s LSTM and GRU layers on the fused loops while the block runs; yields them.
 
-    Use it around `fit` (after `compile`, before the first batch traces the step). Each layer's
-    batch is cut into `chains` parts that run side by side; sequences longer than `max_steps`
-    keep Keras's loop. On leaving, the layers get Keras's own loop back; nothing else about the
-    model changes.
+    Use it around `fit` (after `compile`, before the first batch traces the step). Training calls
+    run fused, each layer's batch cut into `chains` parts that run side by side, unrolled for
+    sequences of up to `unroll_steps` steps (0: never); inference calls keep Keras's loop. On
+    leaving, the layers get Keras's own loop back; nothing else about the model changes.
 
     Examples:
         >>> from seqmnist_zoo import lstm as lstm_model
@@ -327,7 +375,7 @@ def fused_training(model: keras.Model, matmul_dtype: str = "float32", chains: in
     layers = fused_layers(model)
     for layer, share in layers.items():
         layer.inner_loop = _fused_inner_loop(layer, matmul_dtype, max(1, int(chains * share)),
-                                             max_steps, layer.inner_loop)
+                                             unroll_steps, layer.inner_loop)
     try:
         yield list(layers)
     finally:

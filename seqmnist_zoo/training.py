@@ -66,7 +66,7 @@ def _emits_logits(model: keras.Model) -> bool:
     return getattr(head.activation, "__name__", "") == "linear"
 
 
-MAX_UNROLLED_STEPS = fused_rnn.MAX_STEPS  # longer recurrences keep the symbolic loop
+MAX_UNROLLED_STEPS = fused_rnn.UNROLL_STEPS  # longer recurrences run a symbolic loop
 CPU_STEPS_PER_EXECUTION = 16
 PROGRESS_UPDATES_PER_EPOCH = 25  # short epochs run fewer batches per step call, so progress shows
 CHANCE_ACCURACY = 0.1
@@ -136,14 +136,16 @@ def cpu_matmul_dtype() -> str:
 
 
 @contextlib.contextmanager
-def cpu_fast_path(model: keras.Model, enabled: bool | None = None):
+def cpu_fast_path(model: keras.Model, enabled: bool | None = None,
+                  unroll_steps: int = MAX_UNROLLED_STEPS):
     """The zoo's CPU training path for `model` while the block runs.
 
-    LSTM and GRU layers of up to `MAX_UNROLLED_STEPS` steps run `fused_rnn`'s loops (TensorFlow
-    backend; matmul operands of type `cpu_matmul_dtype`); other recurrent layers of that length are
-    unrolled (`cpu_unrolled`), and longer ones keep Keras's symbolic loop. On a GPU
-    (``enabled=None``) nothing changes, so cuDNN's kernels stay in use. Afterwards the model is
-    exactly as before: the same layers, configs and weights.
+    LSTM and GRU layers train on `fused_rnn`'s loops (TensorFlow backend; matmul operands of
+    type `cpu_matmul_dtype`). Recurrences of up to `unroll_steps` steps are unrolled: the fused
+    loops are written out step by step, and other recurrent layers get ``unroll=True``
+    (`cpu_unrolled`). Unrolled graphs run faster but take longer to build, so a short run may
+    pass ``unroll_steps=0``. On a GPU (``enabled=None``) nothing changes, so cuDNN's kernels stay
+    in use. Afterwards the model is exactly as before: the same layers, configs and weights.
 
     Examples:
         >>> from seqmnist_zoo import gru
@@ -154,15 +156,13 @@ def cpu_fast_path(model: keras.Model, enabled: bool | None = None):
     """
     if enabled is None:
         enabled = not has_gpu()
-    length = _sequence_length(model)
-    fused = (enabled and keras.backend.backend() == "tensorflow" and length is not None
-             and length <= MAX_UNROLLED_STEPS)  # the fused loops are unrolled too
+    fused = enabled and keras.backend.backend() == "tensorflow"
     dtype = cpu_matmul_dtype() if fused else "float32"
     with contextlib.ExitStack() as stack:
-        names = [layer.name for layer in
-                 stack.enter_context(fused_rnn.fused_training(model, dtype))] if fused else []
-        stack.enter_context(cpu_unrolled(model, enabled=enabled))
-        yield {"fused": names, "matmul_dtype": dtype if names else None}
+        layers = stack.enter_context(fused_rnn.fused_training(model, dtype, unroll_steps=unroll_steps)) \
+            if fused else []
+        stack.enter_context(cpu_unrolled(model, enabled=enabled, max_steps=unroll_steps, skip=layers))
+        yield {"fused": [layer.name for layer in layers], "matmul_dtype": dtype if layers else None}
 
 
 def _sequence_length(model: keras.Model) -> int | None:
@@ -174,10 +174,11 @@ def _sequence_length(model: keras.Model) -> int | None:
 
 
 @contextlib.contextmanager
-def cpu_unrolled(model: keras.Model, enabled: bool | None = None):
-    """Unroll the model's recurrent layers while the block runs (CPU training speed-up).
+def cpu_unrolled(model: keras.Model, enabled: bool | None = None,
+                 max_steps: int = MAX_UNROLLED_STEPS, skip=()):
+    """Unroll the model's recurrent layers (but those in `skip`) while the block runs.
 
-    On a CPU an unrolled loop of up to `MAX_UNROLLED_STEPS` steps trains faster than the
+    On a CPU an unrolled loop of up to `max_steps` steps trains faster than the
     symbolic loop; on a GPU the unrolled form would lose the cuDNN kernels, so by default
     (`enabled=None`) nothing changes there. The layers' saved config keeps ``unroll=False``
     and the weights are the same objects, so the trained model is an ordinary one.
@@ -194,9 +195,9 @@ def cpu_unrolled(model: keras.Model, enabled: bool | None = None):
     if enabled is None:
         enabled = not has_gpu()
     length = _sequence_length(model)
-    short = length is not None and length <= MAX_UNROLLED_STEPS
+    short = length is not None and length <= max_steps
     recurrent = [layer for layer in model._flatten_layers()
-                 if isinstance(layer, keras.layers.RNN) and short]
+                 if isinstance(layer, keras.layers.RNN) and short and layer not in skip]
     saved = [layer.unroll for layer in recurrent]
     if enabled:
         for layer in recurrent:

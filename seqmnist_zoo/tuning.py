@@ -23,6 +23,7 @@ from .errors import InvalidArgumentError, SeqMnistZooError
 from .registry import get_model_spec
 from .spaces import HP_TYPES, check_space, default_space, load_space
 from .training import (
+    MAX_UNROLLED_STEPS,
     budget_warning,
     compile_model,
     cpu_fast_path,
@@ -34,7 +35,7 @@ from .training import (
 )
 
 TUNERS = ("random", "hyperband", "bayesian", "grid")
-FAST_PATH_MIN_IMAGES = 200_000  # images a trial trains on before the CPU fast path pays (see fit)
+UNROLL_MIN_IMAGES = 200_000  # images a trial trains on before unrolled loops pay (see fit)
 
 
 def _declare(hp: kt.HyperParameters, name: str, entry: dict[str, Any]):
@@ -53,11 +54,11 @@ class ZooHyperModel(kt.HyperModel):
     """
 
     def __init__(self, model_name: str, space: dict[str, Any], fast_path: bool = True,
-                 fast_path_min_images: int = FAST_PATH_MIN_IMAGES):
+                 unroll_min_images: int = UNROLL_MIN_IMAGES):
         super().__init__(name=model_name, tunable=True)
         check_space(space)
         self.model_name, self.space, self.fast_path = model_name, space, fast_path
-        self.fast_path_min_images = fast_path_min_images
+        self.unroll_min_images = unroll_min_images
         self.spec = get_model_spec(model_name)
 
     def build(self, hp: kt.HyperParameters) -> keras.Model:
@@ -75,22 +76,36 @@ class ZooHyperModel(kt.HyperModel):
 
     def fit(self, hp: kt.HyperParameters, model: keras.Model, *args, **kwargs):
         """Train a trial on `train`'s CPU fast path (`cpu_fast_path`: fused LSTM/GRU loops,
-        several batches per step call) when the trial is long enough to repay building that
-        path's bigger graph; KerasTuner's plain fit otherwise, on a GPU, and with
+        several batches per step call); KerasTuner's plain fit on a GPU and with
         ``fast_path=False``.
 
-        ``python benchmarks/tune_trials.py`` measures both paths: for trials of 2,000 and 20,000
-        images building the fast path's graph costs more than it saves, so trials under
-        ``fast_path_min_images`` (default `FAST_PATH_MIN_IMAGES`) images keep the plain fit.
+        Trials of fewer than ``unroll_min_images`` images (epochs x training images) run the
+        loops symbolically: an unrolled graph takes seconds to build, more than a short trial
+        gains from it. ``python benchmarks/tune_trials.py`` measures the paths.
         """
-        x = args[0] if args else kwargs.get("x")
-        batch = kwargs.get("batch_size") or 32
-        fast = (self.fast_path and not has_gpu()
-                and len(x) * kwargs.get("epochs", 1) >= self.fast_path_min_images)
-        if fast:
-            model.steps_per_execution = cpu_steps_per_execution(-(-len(x) // batch))
-        with cpu_fast_path(model, enabled=fast):
+        x, y = (list(args) + [None, None])[:2]
+        x, y = kwargs.get("x", x), kwargs.get("y", y)
+        if not self.fast_path or has_gpu():
             return model.fit(*args, **kwargs)
+        batch = kwargs.get("batch_size") or 32
+        images = len(x) * kwargs.get("epochs", 1)
+        model.steps_per_execution = cpu_steps_per_execution(-(-len(x) // batch))
+        _build_before_fit(model, x[:1], y[:1])
+        unroll = MAX_UNROLLED_STEPS if images >= self.unroll_min_images else 0
+        with cpu_fast_path(model, enabled=True, unroll_steps=unroll):
+            return model.fit(*args, **kwargs)
+
+
+def _build_before_fit(model: keras.Model, x, y) -> None:
+    """Create the optimizer's and metrics' variables before `fit` traces its first step.
+
+    Variables created inside that trace make TensorFlow trace the step a second time, which in a
+    short trial costs more than its training. Keras builds this way itself under a distribution
+    strategy (`_symbolic_build`, the same private method), and on its other backends.
+    """
+    if keras.backend.backend() == "tensorflow" and hasattr(model, "_symbolic_build"):
+        with model.distribute_strategy.scope():
+            model._symbolic_build(data_batch=(x, y))
 
 
 class ResumableGridSearchOracle(kt.oracles.GridSearchOracle):

@@ -25,8 +25,9 @@ LAYERS = {
 }
 
 
-def _outputs_and_gradients(model, x, weights, fused: bool, dtype="float32", chains=2):
-    context = fused_rnn.fused_training(model, dtype, chains) if fused else contextlib.nullcontext()
+def _outputs_and_gradients(model, x, weights, fused: bool, dtype="float32", chains=2, unroll_steps=64):
+    context = (fused_rnn.fused_training(model, dtype, chains, unroll_steps) if fused
+               else contextlib.nullcontext())
     with context:
         with tf.GradientTape() as tape:
             tape.watch(x)
@@ -45,15 +46,16 @@ def _model(kind: str):
 
 
 @pytest.mark.parametrize("kind", sorted(LAYERS))
-@pytest.mark.parametrize("chains", [1, 2])
-def test_fused_loops_match_keras_forward_and_gradients(kind, chains):
+@pytest.mark.parametrize("chains,unroll_steps", [(1, 64), (2, 64), (2, 0)])  # 0: symbolic loop
+def test_fused_loops_match_keras_forward_and_gradients(kind, chains, unroll_steps):
     model = _model(kind)
     rng = np.random.default_rng(0)
     x = tf.constant(rng.normal(size=(9, 7, 3)).astype("float32"))  # 9: parts of unequal size
     weights = tf.constant(rng.normal(size=(9, *model.output_shape[1:])).astype("float32"))
     stock_out, stock_grads = _outputs_and_gradients(model, x, weights, fused=False)
     assert fused_rnn.fused_layers(model), "the layer was not fused, so nothing was compared"
-    out, grads = _outputs_and_gradients(model, x, weights, fused=True, chains=chains)
+    out, grads = _outputs_and_gradients(model, x, weights, fused=True, chains=chains,
+                                        unroll_steps=unroll_steps)
     np.testing.assert_allclose(out, stock_out, rtol=1e-5, atol=1e-6)
     assert len(grads) == len(stock_grads)
     for fused_grad, stock_grad in zip(grads, stock_grads, strict=True):
@@ -89,23 +91,36 @@ def test_a_masked_batch_falls_back_to_keras_loop():
     model = keras.Model(inputs, L.LSTM(3)(L.Masking(0.0)(inputs)))
     x = np.random.default_rng(0).normal(size=(4, 6, 2)).astype("float32")
     x[:, 4:] = 0.0  # the last two steps are masked
-    expected = model(x).numpy()
+    expected = model(x, training=True).numpy()
     with fused_rnn.fused_training(model):
-        np.testing.assert_allclose(model(x).numpy(), expected, rtol=1e-6)
+        np.testing.assert_allclose(model(x, training=True).numpy(), expected, rtol=1e-6)
 
 
-def test_long_sequences_keep_keras_loop():
-    keras.utils.set_random_seed(0)
-    inputs = keras.Input((fused_rnn.MAX_STEPS + 1, 2))
-    model = keras.Model(inputs, L.LSTM(3)(inputs))
-    x = np.random.default_rng(0).normal(size=(2, fused_rnn.MAX_STEPS + 1, 2)).astype("float32")
+def test_only_training_calls_run_fused(monkeypatch):
+    calls = []
+    real = fused_rnn.lstm
+    monkeypatch.setattr(fused_rnn, "lstm", lambda *args, **kw: calls.append(kw["unroll"]) or real(*args, **kw))
+    model = _model("lstm")
+    x = np.random.default_rng(0).normal(size=(4, 7, 3)).astype("float32")
     expected = model(x).numpy()
-    with fused_rnn.fused_training(model):
-        np.testing.assert_array_equal(model(x).numpy(), expected)  # bit-identical: Keras's own loop
+    with fused_rnn.fused_training(model, unroll_steps=6):  # the 7 steps are over it: symbolic
+        np.testing.assert_array_equal(model(x).numpy(), expected)  # inference: Keras's own loop
+        assert calls == []
+        model(x, training=True)
+    assert calls == [False, False]  # one symbolic loop per chain
+
+
+def test_pixel_by_pixel_models_train_fused_as_a_symbolic_loop(monkeypatch):
+    calls = []
+    real = fused_rnn.gru
+    monkeypatch.setattr(fused_rnn, "gru", lambda *args, **kw: calls.append(kw["unroll"]) or real(*args, **kw))
     pixel_by_pixel = get_model("gru", units=4, timesteps=784)
     with cpu_fast_path(pixel_by_pixel, enabled=True) as path:
-        assert path == {"fused": [], "matmul_dtype": None}
-        assert "inner_loop" not in vars(pixel_by_pixel.get_layer("gru"))
+        assert path["fused"] == ["gru"]
+        x = np.random.default_rng(0).random((2, 28, 28)).astype("float32")
+        assert pixel_by_pixel(x, training=True).shape == (2, 10)
+        assert pixel_by_pixel.get_layer("gru").unroll is False  # 784 steps: not unrolled
+    assert calls == [False, False]
 
 
 def test_fused_training_leaves_an_ordinary_model(tmp_path):

@@ -12,6 +12,7 @@ import pytest
 
 from conftest import PYTHON, TINY, read_event_tags
 from seqmnist_zoo import InvalidArgumentError, SeqMnistZooError
+from seqmnist_zoo.training import MAX_UNROLLED_STEPS
 from seqmnist_zoo.tuning import (
     ProjectLock,
     ZooHyperModel,
@@ -208,19 +209,20 @@ def test_unknown_distribution_and_tuner_are_refused(run_cli):
 class _FitSettings(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self.steps = self.model.steps_per_execution
-        layer = self.model.get_layer("gru")
-        self.unrolled, self.fused = layer.unroll, "inner_loop" in vars(layer)
+        loop = vars(self.model.get_layer("gru")).get("inner_loop")
+        self.fused, self.unroll_steps = loop is not None, getattr(loop, "unroll_steps", None)
 
     def on_epoch_end(self, epoch, logs=None):
         self.model.stop_training = True  # the settings are what is tested: one epoch is enough
 
 
 @pytest.mark.parametrize("fast_path,epochs,min_images,expected", [
-    (True, 100, None, (5, True, True)), (False, 100, None, (1, False, False)),
-    (True, 1, None, (1, False, False)), (True, 1, 0, (5, True, True))])
-def test_long_trials_train_on_the_cpu_fast_path(fast_path, epochs, min_images, expected, mnist):
+    (True, 100, None, (5, True, MAX_UNROLLED_STEPS)), (False, 100, None, (1, False, None)),
+    (True, 1, None, (5, True, 0)), (True, 1, 0, (5, True, MAX_UNROLLED_STEPS))])
+def test_trials_train_on_the_cpu_fast_path_unrolled_when_long(fast_path, epochs, min_images,
+                                                               expected, mnist):
     (x, y), _ = mnist
-    options = {} if min_images is None else {"fast_path_min_images": min_images}
+    options = {} if min_images is None else {"unroll_min_images": min_images}
     hypermodel = ZooHyperModel("gru", TINY, fast_path=fast_path, **options)
     hp = kt.HyperParameters()
     model = hypermodel.build(hp)
@@ -228,6 +230,6 @@ def test_long_trials_train_on_the_cpu_fast_path(fast_path, epochs, min_images, e
     hypermodel.fit(hp, model, x[:2000], y[:2000], batch_size=16, epochs=epochs, verbose=0,
                    callbacks=[seen])
     # 2,000 x 100 images is a long trial; x 1 is not, unless the threshold is lowered
-    assert (seen.steps, seen.unrolled, seen.fused) == expected
+    assert (seen.steps, seen.fused, seen.unroll_steps) == expected
     assert "inner_loop" not in vars(model.get_layer("gru"))  # the fused loop is taken out again
     assert model.get_layer("gru").unroll is False  # the saved configuration stays cuDNN-eligible
