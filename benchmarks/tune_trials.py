@@ -54,7 +54,7 @@ def render(report: dict) -> str:
         f"{report['train_samples']}`, {report['rounds']} interleaved rounds "
         "(`python benchmarks/tune_trials.py`):", "",
         "| trials trained by | seconds per trial |", "|---|---|",
-        f"| KerasTuner's plain fit | {cell(times['plain_fit'])} |",
+        f"| KerasTuner's plain fit (what `tune` ran before) | {cell(times['plain_fit'])} |",
         f"| the zoo's CPU fast path ({report.get('fast_loops', 'unrolled')} fused loops) | "
         f"{cell(times['fast_path'])} |", "",
         f"Fast path speed relative to the plain fit: {up['median']:.2f}x ({up['min']:.2f}–"

@@ -165,6 +165,26 @@ def cpu_fast_path(model: keras.Model, enabled: bool | None = None,
         yield {"fused": [layer.name for layer in layers], "matmul_dtype": dtype if layers else None}
 
 
+def build_for_fit(model: keras.Model, x, y) -> None:
+    """Create a compiled model's optimizer and metric variables from a sample batch ``(x, y)``
+    before `fit` traces its first step.
+
+    Variables created inside that trace make TensorFlow trace the step twice, which costs a
+    short tuning trial more than its training. Keras builds this way itself under a distribution
+    strategy and on its other backends (`_symbolic_build`, the private method used here).
+
+    Examples:
+        >>> from seqmnist_zoo import gru
+        >>> model = compile_model(gru(units=8), get_model_spec("gru").recipe)
+        >>> build_for_fit(model, np.zeros((1, 28, 28), "uint8"), np.zeros(1, "int64"))
+        >>> model.optimizer.built
+        True
+    """
+    if keras.backend.backend() == "tensorflow" and hasattr(model, "_symbolic_build"):
+        with model.distribute_strategy.scope():
+            model._symbolic_build(data_batch=(x, y))
+
+
 def _sequence_length(model: keras.Model) -> int | None:
     """Timesteps a zoo model reads; None for other models (their length is unknown)."""
     try:
@@ -337,6 +357,7 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
     else:
         fit_data = dict(x=x_fit, y=y_fit, batch_size=recipe.batch_size, shuffle=True)
     started, interrupted, history, path = time.perf_counter(), False, {}, {}
+    build_for_fit(model, x_fit[:1], y_fit[:1])
     try:
         with cpu_fast_path(model, enabled=not gpu) as path:
             history = model.fit(**fit_data, epochs=recipe.epochs,

@@ -25,6 +25,7 @@ from .spaces import HP_TYPES, check_space, default_space, load_space
 from .training import (
     MAX_UNROLLED_STEPS,
     budget_warning,
+    build_for_fit,
     compile_model,
     cpu_fast_path,
     cpu_steps_per_execution,
@@ -90,22 +91,10 @@ class ZooHyperModel(kt.HyperModel):
         batch = kwargs.get("batch_size") or 32
         images = len(x) * kwargs.get("epochs", 1)
         model.steps_per_execution = cpu_steps_per_execution(-(-len(x) // batch))
-        _build_before_fit(model, x[:1], y[:1])
+        build_for_fit(model, x[:1], y[:1])
         unroll = MAX_UNROLLED_STEPS if images >= self.unroll_min_images else 0
         with cpu_fast_path(model, enabled=True, unroll_steps=unroll):
             return model.fit(*args, **kwargs)
-
-
-def _build_before_fit(model: keras.Model, x, y) -> None:
-    """Create the optimizer's and metrics' variables before `fit` traces its first step.
-
-    Variables created inside that trace make TensorFlow trace the step a second time, which in a
-    short trial costs more than its training. Keras builds this way itself under a distribution
-    strategy (`_symbolic_build`, the same private method), and on its other backends.
-    """
-    if keras.backend.backend() == "tensorflow" and hasattr(model, "_symbolic_build"):
-        with model.distribute_strategy.scope():
-            model._symbolic_build(data_batch=(x, y))
 
 
 class ResumableGridSearchOracle(kt.oracles.GridSearchOracle):

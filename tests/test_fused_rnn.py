@@ -96,10 +96,15 @@ def test_a_masked_batch_falls_back_to_keras_loop():
         np.testing.assert_allclose(model(x, training=True).numpy(), expected, rtol=1e-6)
 
 
+def _record_loops(monkeypatch, name: str) -> list:
+    """Patch the fused `name` loop to record, per call, whether it ran unrolled."""
+    calls, real = [], getattr(fused_rnn, name)
+    monkeypatch.setattr(fused_rnn, name, lambda *args, **kw: calls.append(kw["unroll"]) or real(*args, **kw))
+    return calls
+
+
 def test_only_training_calls_run_fused(monkeypatch):
-    calls = []
-    real = fused_rnn.lstm
-    monkeypatch.setattr(fused_rnn, "lstm", lambda *args, **kw: calls.append(kw["unroll"]) or real(*args, **kw))
+    calls = _record_loops(monkeypatch, "lstm")
     model = _model("lstm")
     x = np.random.default_rng(0).normal(size=(4, 7, 3)).astype("float32")
     expected = model(x).numpy()
@@ -111,9 +116,7 @@ def test_only_training_calls_run_fused(monkeypatch):
 
 
 def test_pixel_by_pixel_models_train_fused_as_a_symbolic_loop(monkeypatch):
-    calls = []
-    real = fused_rnn.gru
-    monkeypatch.setattr(fused_rnn, "gru", lambda *args, **kw: calls.append(kw["unroll"]) or real(*args, **kw))
+    calls = _record_loops(monkeypatch, "gru")
     pixel_by_pixel = get_model("gru", units=4, timesteps=784)
     with cpu_fast_path(pixel_by_pixel, enabled=True) as path:
         assert path["fused"] == ["gru"]
