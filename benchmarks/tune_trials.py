@@ -55,7 +55,7 @@ def render(report: dict) -> str:
         "(`python benchmarks/tune_trials.py`):", "",
         "| trials trained by | seconds per trial |", "|---|---|",
         f"| KerasTuner's plain fit (what `tune` ran before) | {cell(times['plain_fit'])} |",
-        f"| the zoo's CPU fast path ({report.get('fast_loops', 'unrolled')} fused loops) | "
+        f"| the zoo's CPU fast path ({report['fast_loops']} fused loops) | "
         f"{cell(times['fast_path'])} |", "",
         f"Fast path speed relative to the plain fit: {up['median']:.2f}x ({up['min']:.2f}–"
         f"{up['max']:.2f}x over rounds; below 1 is slower)."])

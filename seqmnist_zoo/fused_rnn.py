@@ -262,12 +262,12 @@ def gru(sequences, h0, *, kernel, recurrent_kernel, bias, return_sequences=False
                        ops.concatenate([d_zr, d_candidate], axis=0), d_rec, d_rec_low)
                 return new, new
 
-            xs = (zrs, rec_hs, candidates, _previous(h0, hs)) + ((grads[0],) if return_sequences else ())
+            h_prevs = _previous(h0, hs)
+            xs = (zrs, rec_hs, candidates, h_prevs) + ((grads[0],) if return_sequences else ())
             gates = ops.zeros_like(projected[0])
             init = (grads[-1], gates, gates, ops.cast(gates, low))
             (dh, *_), (_, d_inputs, d_recs, d_recs_low) = _scan(back, init, xs, reverse=True, unroll=unroll)
-            h_prev_low = ops.cast(_stacked(_previous(h0, hs)), low)
-            d_recurrent = _weight_gradient(_stacked(d_recs_low), h_prev_low)
+            d_recurrent = _weight_gradient(_stacked(d_recs_low), ops.cast(_stacked(h_prevs), low))
             d_bias = ops.sum(_stacked(d_recs), axis=(0, 2))
             return _stacked(d_inputs), ops.cast(d_recurrent, low), d_bias, dh
 

@@ -84,8 +84,8 @@ class ZooHyperModel(kt.HyperModel):
         loops symbolically: an unrolled graph takes seconds to build, more than a short trial
         gains from it. ``python benchmarks/tune_trials.py`` measures the paths.
         """
-        x, y = (list(args) + [None, None])[:2]
-        x, y = kwargs.get("x", x), kwargs.get("y", y)
+        x = kwargs["x"] if "x" in kwargs else args[0]
+        y = kwargs["y"] if "y" in kwargs else args[1]
         if not self.fast_path or has_gpu():
             return model.fit(*args, **kwargs)
         batch = kwargs.get("batch_size") or 32
