@@ -324,7 +324,7 @@ def _fused_inner_loop(layer, matmul_dtype: str, chains: int, unroll_steps: int, 
         return (ops.concatenate(last, axis=0), ops.concatenate(outputs, axis=0),
                 [ops.concatenate(s, axis=0) for s in zip(*states, strict=True)])
 
-    inner_loop.unroll_steps = unroll_steps
+    inner_loop.unroll_steps, inner_loop.chains = unroll_steps, chains
     return inner_loop
 
 

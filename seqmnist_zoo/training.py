@@ -137,14 +137,15 @@ def cpu_matmul_dtype() -> str:
 
 @contextlib.contextmanager
 def cpu_fast_path(model: keras.Model, enabled: bool | None = None,
-                  unroll_steps: int = MAX_UNROLLED_STEPS):
+                  unroll_steps: int = MAX_UNROLLED_STEPS, chains: int = fused_rnn.CHAINS):
     """The zoo's CPU training path for `model` while the block runs.
 
     LSTM and GRU layers train on `fused_rnn`'s loops (TensorFlow backend; matmul operands of
-    type `cpu_matmul_dtype`). Recurrences of up to `unroll_steps` steps are unrolled: the fused
-    loops are written out step by step, and other recurrent layers get ``unroll=True``
-    (`cpu_unrolled`). Unrolled graphs run faster but take longer to build, so a short run may
-    pass ``unroll_steps=0``. On a GPU (``enabled=None``) nothing changes, so cuDNN's kernels stay
+    type `cpu_matmul_dtype`; each layer's batch cut into `chains` loops that run side by side).
+    Recurrences of up to `unroll_steps` steps are unrolled: the fused loops are written out step
+    by step, and other recurrent layers get ``unroll=True`` (`cpu_unrolled`). Unrolled graphs
+    and more chains run faster but take longer to build, so a short run may pass
+    ``unroll_steps=0, chains=1``. On a GPU (``enabled=None``) nothing changes, so cuDNN's kernels stay
     in use. Afterwards the model is exactly as before: the same layers, configs and weights.
 
     Examples:
@@ -159,7 +160,7 @@ def cpu_fast_path(model: keras.Model, enabled: bool | None = None,
     fused = enabled and keras.backend.backend() == "tensorflow"
     dtype = cpu_matmul_dtype() if fused else "float32"
     with contextlib.ExitStack() as stack:
-        layers = stack.enter_context(fused_rnn.fused_training(model, dtype, unroll_steps=unroll_steps)) \
+        layers = stack.enter_context(fused_rnn.fused_training(model, dtype, chains, unroll_steps)) \
             if fused else []
         stack.enter_context(cpu_unrolled(model, enabled=enabled, max_steps=unroll_steps, skip=layers))
         yield {"fused": [layer.name for layer in layers], "matmul_dtype": dtype if layers else None}

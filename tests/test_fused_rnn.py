@@ -46,7 +46,7 @@ def _model(kind: str):
 
 
 @pytest.mark.parametrize("kind", sorted(LAYERS))
-@pytest.mark.parametrize("chains,unroll_steps", [(1, 64), (2, 64), (2, 0)])  # 0: symbolic loop
+@pytest.mark.parametrize("chains,unroll_steps", [(1, 64), (2, 64), (2, 0), (1, 0)])  # 0: symbolic
 def test_fused_loops_match_keras_forward_and_gradients(kind, chains, unroll_steps):
     model = _model(kind)
     rng = np.random.default_rng(0)

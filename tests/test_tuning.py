@@ -1,5 +1,6 @@
 """KerasTuner searches: spaces, results, resume after SIGKILL, locking, chief/worker, HParams."""
 
+import gc
 import json
 import os
 import signal
@@ -12,14 +13,18 @@ import pytest
 
 from conftest import PYTHON, TINY, read_event_tags
 from seqmnist_zoo import InvalidArgumentError, SeqMnistZooError
+from seqmnist_zoo.fused_rnn import CHAINS
 from seqmnist_zoo.training import MAX_UNROLLED_STEPS
 from seqmnist_zoo.tuning import (
     ProjectLock,
     ZooHyperModel,
     check_space,
     default_space,
+    frozen_heap,
     load_space,
+    make_tuner,
     retrain_command,
+    run_search,
     tune,
 )
 
@@ -210,15 +215,16 @@ class _FitSettings(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self.steps = self.model.steps_per_execution
         loop = vars(self.model.get_layer("gru")).get("inner_loop")
-        self.fused, self.unroll_steps = loop is not None, getattr(loop, "unroll_steps", None)
+        self.fused = loop is not None
+        self.unroll_steps, self.chains = getattr(loop, "unroll_steps", None), getattr(loop, "chains", None)
 
     def on_epoch_end(self, epoch, logs=None):
         self.model.stop_training = True  # the settings are what is tested: one epoch is enough
 
 
 @pytest.mark.parametrize("fast_path,epochs,min_images,expected", [
-    (True, 100, None, (5, True, MAX_UNROLLED_STEPS)), (False, 100, None, (1, False, None)),
-    (True, 1, None, (5, True, 0)), (True, 1, 0, (5, True, MAX_UNROLLED_STEPS))])
+    (True, 100, None, (5, True, MAX_UNROLLED_STEPS, CHAINS)), (False, 100, None, (1, False, None, None)),
+    (True, 1, None, (5, True, 0, 1)), (True, 1, 0, (5, True, MAX_UNROLLED_STEPS, CHAINS))])
 def test_trials_train_on_the_cpu_fast_path_unrolled_when_long(fast_path, epochs, min_images,
                                                                expected, mnist):
     (x, y), _ = mnist
@@ -230,6 +236,43 @@ def test_trials_train_on_the_cpu_fast_path_unrolled_when_long(fast_path, epochs,
     hypermodel.fit(hp, model, x[:2000], y[:2000], batch_size=16, epochs=epochs, verbose=0,
                    callbacks=[seen])
     # 2,000 x 100 images is a long trial; x 1 is not, unless the threshold is lowered
-    assert (seen.steps, seen.fused, seen.unroll_steps) == expected
+    assert (seen.steps, seen.fused, seen.unroll_steps, seen.chains) == expected
     assert "inner_loop" not in vars(model.get_layer("gru"))  # the fused loop is taken out again
     assert model.get_layer("gru").unroll is False  # the saved configuration stays cuDNN-eligible
+
+
+class _FrozenAtFit(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.counts = []
+
+    def __deepcopy__(self, memo):  # KerasTuner copies callbacks per trial; keep one record
+        return self
+
+    def on_train_begin(self, logs=None):
+        self.counts.append(gc.get_freeze_count())
+
+
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_zoo_trials_run_with_the_long_lived_heap_frozen(fast_path, tmp_path, mnist):
+    (x, y), _ = mnist
+    search = make_tuner(ZooHyperModel("gru", TINY, fast_path=fast_path), max_trials=2, epochs=1,
+                        directory=tmp_path)
+    seen = _FrozenAtFit()
+    run_search(search, x[:64], y[:64], epochs=1, batch_size=32, validation_data=(x[:32], y[:32]),
+               callbacks=[seen], verbose=0)
+    assert len(seen.counts) == 2
+    # KerasTuner's full collections before each trial skip what was frozen (TensorFlow, the data)
+    assert all(count > 100_000 for count in seen.counts) if fast_path else seen.counts == [0, 0]
+    assert gc.get_freeze_count() == 0  # unfrozen afterwards
+
+
+def test_frozen_heap_leaves_a_freeze_made_by_others_alone():
+    gc.freeze()
+    try:
+        before = gc.get_freeze_count()
+        with frozen_heap():
+            assert gc.get_freeze_count() == before
+        assert gc.get_freeze_count() == before  # not unfrozen by the block
+    finally:
+        gc.unfreeze()
