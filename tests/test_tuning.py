@@ -149,10 +149,11 @@ def test_resume_after_sigkill_mid_trial(tuner, tmp_path, mnist_npz, python_env):
     project = tmp_path / "runs" / "gru"
     process = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 240
+    # Trial 1 is recorded RUNNING before its model is built; kill at once, since a fast-path
+    # trial can finish in under two seconds and a later kill would find it COMPLETED.
     while not (project / "trial_1" / "trial.json").exists():
         assert process.poll() is None and time.time() < deadline, "search ended before trial 1"
-        time.sleep(0.2)
-    time.sleep(1.5)
+        time.sleep(0.02)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     first_trial = json.loads((project / "trial_0" / "trial.json").read_text())
