@@ -169,6 +169,12 @@ class ResumableGridSearchOracle(kt.oracles.GridSearchOracle):
         self._populate_next = [trial.trial_id for trial in ordered]
 
 
+def _oracle_seed(seed: int) -> int:
+    # KerasTuner reads seed 0 as "no seed" and draws a random one (`seed or random.randint`),
+    # so seed 0 would search differently on every run: shift the non-negative seeds by one.
+    return seed + 1 if seed >= 0 else seed
+
+
 def make_tuner(hypermodel: ZooHyperModel, kind: str = "random", *, max_trials: int = 10,
                epochs: int = 3, executions_per_trial: int = 1, directory="tuning_runs",
                project_name: str | None = None, overwrite: bool = False, seed: int = 0,
@@ -176,6 +182,7 @@ def make_tuner(hypermodel: ZooHyperModel, kind: str = "random", *, max_trials: i
     """A KerasTuner tuner of `kind` maximising validation accuracy.
 
     Hyperband sizes its own brackets from `epochs` (its ``max_epochs``) instead of `max_trials`.
+    The same `seed` draws the same trials on every run, 0 included.
 
     Examples:
         >>> tuner = make_tuner(ZooHyperModel("gru", default_space("gru")), "grid",
@@ -193,7 +200,8 @@ def make_tuner(hypermodel: ZooHyperModel, kind: str = "random", *, max_trials: i
                                    "pip install 'seqmnist-zoo[bayesian]'") from None
     common = dict(objective="val_accuracy", executions_per_trial=executions_per_trial,
                   directory=str(directory), project_name=project_name or hypermodel.model_name,
-                  overwrite=overwrite, seed=seed, distribution_strategy=distribution_strategy)
+                  overwrite=overwrite, seed=_oracle_seed(seed),
+                  distribution_strategy=distribution_strategy)
     if kind == "hyperband":
         return kt.Hyperband(hypermodel, max_epochs=epochs, factor=3, **common)
     if kind == "grid":

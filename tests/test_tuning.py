@@ -277,3 +277,15 @@ def test_frozen_heap_leaves_a_freeze_made_by_others_alone():
         assert gc.get_freeze_count() == before  # not unfrozen by the block
     finally:
         gc.unfreeze()
+
+
+@pytest.mark.parametrize("kind", ["random", "bayesian", "hyperband"])
+def test_the_same_seed_draws_the_same_trials_seed_0_included(kind, tmp_path):
+    def drawn(seed, folder):
+        search = make_tuner(ZooHyperModel("lstm", default_space("lstm")), kind, max_trials=3,
+                            epochs=1, directory=tmp_path / folder, seed=seed)
+        return [search.oracle.create_trial(f"tuner{i}").hyperparameters.values for i in range(3)]
+
+    first = drawn(0, "a")
+    assert drawn(0, "b") == first  # KerasTuner alone draws a random seed when given 0
+    assert drawn(1, "c") != first
