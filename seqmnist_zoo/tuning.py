@@ -108,9 +108,10 @@ def frozen_heap():
 
     KerasTuner runs a full `gc.collect` twice before each trial, to free the last trial's
     graph. With TensorFlow imported, each one walks some 460,000 long-lived objects (modules,
-    functions, the data): 0.3 s on a 2-core CPU. Frozen (`gc.freeze`), they are skipped. All
-    that the block makes is still collected, and the objects are unfrozen afterwards. If
-    something else has frozen objects already, the block changes nothing.
+    functions, the data): 0.3 s on a 2-core CPU, and so does every automatic collection of the
+    oldest generation during a fit. Frozen (`gc.freeze`), they are skipped. All that the block
+    makes is still collected, and the objects are unfrozen afterwards. If something else has
+    frozen objects already, the block changes nothing.
 
     Examples:
         >>> with frozen_heap():

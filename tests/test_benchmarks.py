@@ -97,3 +97,25 @@ def test_training_options_verdicts_and_readme_section():
     readme = (REPO / "README.md").read_text()
     section = readme.split("<!-- training_options:start -->\n", 1)[1].split("<!-- training_options:end")[0]
     assert section.strip() == training_options_section().strip()
+
+
+def test_tune_trials_round_times_every_path_in_one_process_and_renders_its_verdict(
+        tmp_path, mnist_npz, python_env):
+    result = subprocess.run(
+        [PYTHON, str(REPO / "benchmarks" / "tune_trials.py"), "--rounds", "1", "--train-samples",
+         "300", "--output", str(tmp_path / "tune.json")],
+        env=dict(python_env, SEQMNIST_ZOO_DATA=str(mnist_npz)), capture_output=True, text=True,
+        timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads((tmp_path / "tune.json").read_text())
+    assert set(report["seconds_per_trial"]) == {"plain", "frozen_heap", "zoo"}
+    assert all(len(v) == 1 and v[0] > 0 for v in report["seconds_per_trial"].values())
+    assert report["fast_loops"] == "symbolic" and report["markdown"] in result.stdout
+
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("tune_trials", REPO / "benchmarks" / "tune_trials.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    report["seconds_per_trial"] = {"plain": [2.0, 2.0], "frozen_heap": [1.0, 2.5], "zoo": [1.5, 1.8]}
+    assert bench.render(report).endswith("Faster than the plain fit in every round: the zoo's trial path.")
