@@ -10,8 +10,10 @@ the fused loops as a symbolic loop instead of unrolled (``symbolic``, what short
 run), with float32 matmuls (``fused_float32``) or with the batch in one chain instead of
 two (``one_chain``), compiled with XLA (``xla``), the ``mixed_bfloat16`` policy on the stock layers
 (``bf16``), a prefetching ``tf.data`` pipeline (``tfdata``), and the JAX backend with its
-``lax.scan`` loop (``jax_scan``) or unrolled (``jax_unrolled``). Prints images/s per option (median
-and min-max) and each option's per-round ratio to ``plain``; writes every sample as JSON.
+``lax.scan`` loop (``jax_scan``) or unrolled (``jax_unrolled``), and the shipped path with one
+thread per op (``one_intra_thread``), so that the two chains run side by side, a core each.
+Prints images/s per option (median and min-max) and each option's per-round ratio to ``plain``;
+writes every sample as JSON.
 """
 
 from __future__ import annotations
@@ -27,12 +29,17 @@ import time
 from pathlib import Path
 
 OPTIONS = ["plain", "unrolled", "symbolic", "fused_float32", "one_chain", "xla", "bf16", "tfdata",
-           "jax_scan", "jax_unrolled"]
+           "jax_scan", "jax_unrolled", "one_intra_thread"]
 BATCH, STEPS = 128, 48
 
 
 def child(family: str, option: str) -> dict:
     import keras
+
+    if option == "one_intra_thread":
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(1)
 
     from seqmnist_zoo import fused_rnn, get_model, get_model_spec, load_mnist
     from seqmnist_zoo.training import (
@@ -152,7 +159,8 @@ DESCRIPTIONS = {"plain": "shipped path (fused LSTM/GRU loops, this CPU's matmul 
                 "xla": "XLA (`jit_compile=True`)",
                 "bf16": "`mixed_bfloat16` policy (stock layers, unrolled)",
                 "tfdata": "prefetching `tf.data` input", "jax_scan": "JAX backend, `lax.scan` loop",
-                "jax_unrolled": "JAX backend, unrolled"}
+                "jax_unrolled": "JAX backend, unrolled",
+                "one_intra_thread": "shipped path, one thread per op (the chains side by side)"}
 
 
 if __name__ == "__main__":
