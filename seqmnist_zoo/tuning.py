@@ -107,11 +107,12 @@ def frozen_heap():
     """Keep the objects alive now out of Python's garbage collector while the block runs.
 
     KerasTuner runs a full `gc.collect` twice before each trial, to free the last trial's
-    graph. With TensorFlow imported, each one walks some 460,000 long-lived objects (modules,
-    functions, the data): 0.3 s on a 2-core CPU, and so does every automatic collection of the
-    oldest generation during a fit. Frozen (`gc.freeze`), they are skipped. All that the block
-    makes is still collected, and the objects are unfrozen afterwards. If something else has
-    frozen objects already, the block changes nothing.
+    graph. With TensorFlow imported, each one walks hundreds of thousands of long-lived objects
+    (modules, functions, the data), and so does every automatic collection of the oldest
+    generation during a fit. Frozen (`gc.freeze`), they are skipped; ``python
+    benchmarks/tune_trials.py`` measures what that saves a trial. All that the block makes is
+    still collected, and the objects are unfrozen afterwards. If something else has frozen
+    objects already, the block changes nothing.
 
     Examples:
         >>> with frozen_heap():

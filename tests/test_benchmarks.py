@@ -54,12 +54,18 @@ def test_gpu_check_runs_on_the_jax_backend(tmp_path, mnist_npz, python_env):
     assert (REPO / "benchmarks" / "gpu.sh").is_file()
 
 
-def test_a_verdict_needs_the_whole_range_on_one_side_of_one():
+def _benchmark(name):
+    """A script of benchmarks/ loaded as a module (they are scripts, not a package)."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("bench_run", REPO / "benchmarks" / "run.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_verdict_needs_the_whole_range_on_one_side_of_one():
+    bench = _benchmark("run")
     training = {"a": {"zoo_vs_torch_range": [1.1, 1.3]}, "b": {"zoo_vs_torch_range": [0.5, 0.9]},
                 "c": {"zoo_vs_torch_range": [0.9, 1.2]}}
     assert bench._verdicts(training) == [
@@ -67,19 +73,9 @@ def test_a_verdict_needs_the_whole_range_on_one_side_of_one():
         "b; within the noise (the ratio's range spans 1): c."]
 
 
-def _training_options():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("training_options",
-                                                  REPO / "benchmarks" / "training_options.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_a_training_option_case_runs_and_reports_its_speed(mnist_npz, monkeypatch):
     monkeypatch.setenv("SEQMNIST_ZOO_DATA", str(mnist_npz))
-    module = _training_options()
+    module = _benchmark("training_options")
     module.STEPS = 2  # a smoke run: the case's setup, not its figure, is what is checked
     result = module.child("gru", "one_chain")
     assert result["images_per_s"] > 0 and result["backend"] == "tensorflow"
@@ -88,7 +84,7 @@ def test_a_training_option_case_runs_and_reports_its_speed(mnist_npz, monkeypatc
 def test_training_options_verdicts_and_readme_section():
     from seqmnist_zoo.cards import training_options_section
 
-    options = _training_options()
+    options = _benchmark("training_options")
     assert options.verdict([1.1, 1.3]) == "faster in every round"
     assert options.verdict([0.9, 1.3]) == "within the noise"
     table = options.options_table("lstm", {"plain": [100.0, 80.0], "xla": [150.0, 90.0],
@@ -112,10 +108,6 @@ def test_tune_trials_round_times_every_path_in_one_process_and_renders_its_verdi
     assert all(len(v) == 1 and v[0] > 0 for v in report["seconds_per_trial"].values())
     assert report["fast_loops"] == "symbolic" and report["markdown"] in result.stdout
 
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("tune_trials", REPO / "benchmarks" / "tune_trials.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = _benchmark("tune_trials")
     report["seconds_per_trial"] = {"plain": [2.0, 2.0], "frozen_heap": [1.0, 2.5], "zoo": [1.5, 1.8]}
     assert bench.render(report).endswith("Faster than the plain fit in every round: the zoo's trial path.")
