@@ -1,7 +1,12 @@
-"""How the zoo reads digits people bring: re-photographed MNIST, fonts, pen strokes.
+"""How the zoo reads digits people bring: real scanned handwriting, re-photographed MNIST, fonts, pens.
 
     python benchmarks/realworld.py            # full sets (about 15 minutes on 2 cores)
-    python benchmarks/realworld.py --quick    # small sets, a smoke run
+    python benchmarks/realworld.py --quick    # small made sets, a smoke run
+    python benchmarks/realworld.py --real-only  # only the real handwriting (kept beside the rest)
+
+The real handwriting (Semeion, UCI optdigits; `../shared/datasets/realdigits/` or
+$SEQMNIST_ZOO_REALDIGITS) is saved as PNG files the way users hand digits over (tight crops, with
+a margin, enlarged) and read from those files, for every shipped weights tag.
 
 Every family is measured through the user path (`seqmnist_zoo.prepare_each`, the reader behind
 `seqmnist-zoo predict`) and, for comparison, through "resize only": the whole picture stretched to
@@ -27,8 +32,22 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from seqmnist_zoo import list_models, load_mnist  # noqa: E402
+from seqmnist_zoo.errors import NoDigitError  # noqa: E402
 from seqmnist_zoo.preprocess import prepare_each  # noqa: E402
-from seqmnist_zoo.realworld import drawn_digits, photographed_pages, rendered_digits  # noqa: E402
+from seqmnist_zoo.realworld import (  # noqa: E402
+    HANDED_OVER,
+    drawn_digits,
+    photographed_pages,
+    rendered_digits,
+    write_handed_over,
+)
+
+REAL_DIGITS = Path(os.environ.get("SEQMNIST_ZOO_REALDIGITS",
+                                  ROOT.parent / "shared" / "datasets" / "realdigits"))
+REAL_SETS = {
+    "semeion": "Semeion Handwritten Digit (UCI, CC BY 4.0): 1,593 digits by 80 writers, 16x16 binary",
+    "optdigits32": "UCI optdigits bitmaps (CC BY 4.0): 2,880 digits by 30 writers, 32x32 binary",
+}
 
 SETS = {
     "mnist": "MNIST test set, as distributed",
@@ -122,6 +141,75 @@ def markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
+def real_sets(folder: Path = REAL_DIGITS) -> dict:
+    """Each real set in each handed-over form, read through the user path from PNG files.
+
+    Returns ``{set: {form: (labels, images or None, errors)}}``; `errors` counts refusals
+    ("no digit") and every other failure apart.
+    """
+    sets = {}
+    for name in REAL_SETS:
+        path = folder / f"{name}.npz"
+        if not path.is_file():
+            sys.exit(f"realworld: {path} is missing; set SEQMNIST_ZOO_REALDIGITS to the realdigits folder")
+        data = np.load(path)
+        sets[name] = {}
+        for form in HANDED_OVER:
+            with tempfile.TemporaryDirectory() as tmp:
+                write_handed_over(data["x"], form, tmp)
+                items = prepare_each(tmp)
+            refused = sum(isinstance(item.error, NoDigitError) for item in items)
+            failed = sum(not item.ok for item in items) - refused
+            sets[name][form] = (data["y"], [item.image if item.ok else None for item in items],
+                                {"refused": refused, "failed": failed})
+    return sets
+
+
+def measure_real(tags=None, families=None) -> dict:
+    """Accuracy of every shipped weights tag on every real set and form, with refusals counted."""
+    from seqmnist_zoo import get_model, get_model_spec
+
+    sets = real_sets()
+    report = {"command": "python benchmarks/realworld.py --real-only", "sets": REAL_SETS,
+              "forms": HANDED_OVER,
+              "samples": {name: len(forms["tight"][0]) for name, forms in sets.items()},
+              "errors": {name: {form: errors for form, (_, _, errors) in forms.items()}
+                         for name, forms in sets.items()},
+              "accuracy": {}}
+    for name in families or list_models(pretrained=True):
+        for tag in tags or get_model_spec(name).pretrained_tags:
+            model = get_model(name, weights=tag)
+            row = {set_name: {form: accuracy(model, images, labels)
+                              for form, (labels, images, _) in forms.items()}
+                   for set_name, forms in sets.items()}
+            report["accuracy"][f"{name}:{tag}"] = row
+            print(f"{name:<13}{tag:<14}" + "  ".join(
+                f"{s} {f} {row[s][f]:.2%}" for s in row for f in row[s]), flush=True)
+    report["markdown"] = markdown_real(report)
+    return report
+
+
+def markdown_real(report: dict) -> str:
+    sizes, forms = report["samples"], list(report["forms"])
+    lines = [f"Accuracy on real scanned handwriting (not MNIST) read from PNG files through "
+             f"`seqmnist-zoo predict`'s reader, whole sets, one run: {', '.join(forms)} = "
+             + "; ".join(f"{form}: {text}" for form, text in report["forms"].items())
+             + f". Measured by `{report['command']}`.",
+             "",
+             "| model | weights | " + " | ".join(f"{name} ({sizes[name]:,}) {form}"
+                                                for name in sizes for form in forms) + " |",
+             "|---|---|" + "---|" * (len(sizes) * len(forms))]
+    for key, row in report["accuracy"].items():
+        name, tag = key.split(":")
+        lines.append(f"| `{name}` | `{tag}` | " + " | ".join(f"{row[s][f]:.2%}" for s in sizes for f in forms)
+                     + " |")
+    counts = [f"{name} {form}: {e['refused']} refused, {e['failed']} failed"
+              for name, by_form in report["errors"].items() for form, e in by_form.items()]
+    lines += ["", "Pictures the reader refused or failed on (counted as wrong above): "
+              + "; ".join(counts) + "."]
+    return "\n".join(lines)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="500 photographed, 200 drawn digits")
@@ -131,7 +219,15 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "realworld.json")
+    parser.add_argument("--real-only", action="store_true",
+                        help="measure only the real handwriting; the made sets' record is kept")
     args = parser.parse_args(argv)
+    if args.real_only:
+        report = json.loads(args.output.read_text(encoding="utf-8")) if args.output.is_file() else {}
+        report["real"] = measure_real(families=args.families)
+        args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        print(f"\n{report['real']['markdown']}\nwritten to {args.output}")
+        return
     photographed = args.photographed or (500 if args.quick else 10000)
     drawn = args.drawn or (200 if args.quick else 1000)
     started = time.perf_counter()
@@ -173,6 +269,8 @@ def main(argv=None) -> None:
                row["photographed"]["clean"] - row["photographed"]["reader"] <= 0.005,
                "fonts_at_least_98": row["fonts"]["reader"] >= 0.98}
         for name, row in report["accuracy"].items()}
+    print("reading real handwriting ...", flush=True)
+    report["real"] = measure_real(families=args.families)
     report["seconds"] = round(time.perf_counter() - started, 1)
     report["markdown"] = markdown(report)
     args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

@@ -11,7 +11,7 @@ import click
 
 from . import __version__
 from .errors import SeqMnistZooError
-from .registry import get_model_spec, list_models, model_info
+from .registry import ROBUST_TAG, get_model_spec, list_models, model_info
 from .spread import seeds_text, spread_text
 
 
@@ -133,19 +133,23 @@ def info(name, as_json):
               help="Best checkpoint path (default: a new runs/NAME/version_N/NAME.weights.h5).")
 @click.option("--overwrite", is_flag=True, help="Allow --output to replace an existing checkpoint.")
 @click.option("--data", type=click.Path(), help="MNIST .npz or folder (default $SEQMNIST_ZOO_DATA).")
+@click.option("--tag", default="mnist", show_default=True, type=click.Choice(["mnist", ROBUST_TAG]),
+              help=f"Which shipped weights' recipe: {ROBUST_TAG} fine-tunes the mnist weights "
+                   "for real handwriting.")
 def train(name, epochs, batch_size, learning_rate, timesteps, units, clipnorm, dropout, seed,
-          train_samples, logdir, output, overwrite, data):
+          train_samples, logdir, output, overwrite, data, tag):
     """Train NAME with its shipped recipe (options override it); keeps the best epoch.
 
     Each run gets its own folder runs/NAME/version_N/ unless --output names the checkpoint.
     """
-    get_model_spec(name)  # an unknown name fails before TensorFlow loads
+    get_model_spec(name).recipe_for(tag)  # an unknown name fails before TensorFlow loads
     from .training import train as run_training
 
     result = run_training(
         name, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
         timesteps=timesteps, units=_units(units), clipnorm=clipnorm, dropout=dropout, seed=seed,
-        train_samples=train_samples, logdir=logdir, output=output, overwrite=overwrite, data=data)
+        train_samples=train_samples, logdir=logdir, output=output, overwrite=overwrite, data=data,
+        tag=tag)
     record = result.record
     if record["best_epoch"] is None:
         raise SeqMnistZooError("interrupted before the first epoch ended; nothing was saved")
@@ -231,8 +235,11 @@ def _load(name: str, weights: str, timesteps, units):
               help="Inputs are already MNIST-form 28x28 digits (light on black): do not normalise.")
 @click.option("--save-inputs", type=click.Path(file_okay=False),
               help="Write the 28x28 digits the model saw (PNG each, plus contact_sheet.png) here.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def predict(name, images, weights, top_k, invert, raw, save_inputs, as_json):
+@click.option("--each-digit", is_flag=True,
+              help="Read every digit-sized mark of a picture (\"42\": two answers, IMAGE#1 and IMAGE#2).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print JSON: every input, failed ones with their error.")
+def predict(name, images, weights, top_k, invert, raw, save_inputs, each_digit, as_json):
     """Classify pictures of digits: files (PNG, JPEG, GIF, BMP, WebP, TIFF, .npy) or folders.
 
     Any size, dark-on-light or light-on-dark, transparent or not: each picture is read the way
@@ -246,27 +253,28 @@ def predict(name, images, weights, top_k, invert, raw, save_inputs, as_json):
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        prepared = prepare_each(images, invert=invert, raw=raw)
+        prepared = prepare_each(images, invert=invert, raw=raw, each_digit=each_digit)
     for message in dict.fromkeys(str(w.message) for w in caught):
         _say("warning", message)
     failed = [item for item in prepared if not item.ok]
     for item in failed:
         _say("error", str(item.error))
-    ready = [item for item in prepared if item.ok]
-    if ready:
-        from .predict import rank
+    from .predict import rank
 
-        predictions = rank(_load(name, weights, None, None), ready, top_k)
-        if as_json:
-            click.echo(json.dumps([p.to_dict() for p in predictions], indent=2))
-        else:
-            for p in predictions:
-                click.echo(f"{p.source}: " + ", ".join(f"{d} ({prob:.1%})" for d, prob in p.top))
-        if save_inputs:
-            from .reports import write_inputs
+    model = _load(name, weights, None, None) if len(failed) < len(prepared) else None
+    answers = rank(model, prepared, top_k)
+    if as_json:
+        click.echo(json.dumps([answer.to_dict() for answer in answers], indent=2))
+    else:
+        for answer in answers:
+            if answer.ok:
+                click.echo(f"{answer.source}: " + ", ".join(f"{d} ({p:.1%})" for d, p in answer.top))
+    read = [answer for answer in answers if answer.ok]
+    if save_inputs and read:
+        from .reports import write_inputs
 
-            written = write_inputs(save_inputs, predictions)
-            click.echo(f"the {len(predictions)} digit(s) the model saw: {written[-1]}", err=True)
+        written = write_inputs(save_inputs, read)
+        click.echo(f"the {len(read)} digit(s) the model saw: {written[-1]}", err=True)
     if failed:
         sys.exit(1)
 

@@ -16,7 +16,7 @@ from .errors import InvalidArgumentError
 
 SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".npy")
 MAX_PIXELS = 50_000_000  # larger pictures are refused before decoding (decompression bombs)
-MIN_SIDE = 8  # smaller pictures hold too little to find a digit in
+MIN_LONGER_SIDE = 8  # a picture must be at least this long one way to hold a digit
 UNIT_RANGE_WARNING = "pixel values in [0, 1] were read as intensities and scaled to [0, 255]"
 
 
@@ -163,9 +163,9 @@ def _check_size(size, what: str) -> None:
     if width * height > MAX_PIXELS:
         raise InvalidArgumentError(f"{what}: {width}x{height} is larger than {MAX_PIXELS:,} pixels; "
                                    "scale it down first")
-    if min(width, height) < MIN_SIDE:
+    if max(width, height) < MIN_LONGER_SIDE:  # a tight crop of a "1" may be one pixel wide
         raise InvalidArgumentError(f"{what}: {width}x{height} pixels is too small to hold a digit; "
-                                   f"at least {MIN_SIDE}x{MIN_SIDE} is needed")
+                                   f"at least {MIN_LONGER_SIDE} pixels one way is needed")
 
 
 def _first_line(err: Exception) -> str:

@@ -6,30 +6,46 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .preprocess import PreparedDigit, all_prepared, prepare_each
+from .errors import InvalidArgumentError, NoDigitError, SeqMnistZooError  # noqa: F401 (doctest)
+from .preprocess import PreparedDigit, prepare_each
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class DigitPrediction:
     """A model's answer for one input: its source, the 28x28 digit it saw, the top-k guesses.
+
+    An input that could not be read keeps its `error` instead (`ok` is False, `digit` None).
 
     Examples:
         >>> p = DigitPrediction("a.png", np.zeros((28, 28), "uint8"), ((7, 0.9), (1, 0.05)))
         >>> p.digit, p.probability
         (7, 0.9)
+        >>> p
+        DigitPrediction('a.png': 7 (90.0%), then 1 (5.0%))
     """
 
     source: str
-    image: np.ndarray
-    top: tuple[tuple[int, float], ...]
+    image: np.ndarray | None
+    top: tuple[tuple[int, float], ...] = ()
+    error: SeqMnistZooError | None = None
 
     @property
-    def digit(self) -> int:
-        return self.top[0][0]
+    def ok(self) -> bool:
+        return self.error is None
 
     @property
-    def probability(self) -> float:
-        return self.top[0][1]
+    def digit(self) -> int | None:
+        return self.top[0][0] if self.top else None
+
+    @property
+    def probability(self) -> float | None:
+        return self.top[0][1] if self.top else None
+
+    def __repr__(self) -> str:
+        if not self.ok:
+            return f"DigitPrediction({self.source!r}: error: {self.error})"
+        guesses = [f"{d} ({p:.1%})" for d, p in self.top]
+        return f"DigitPrediction({self.source!r}: {', then '.join(guesses)})"
 
     def to_dict(self) -> dict:
         """The prediction as JSON-able values (without the image).
@@ -37,48 +53,60 @@ class DigitPrediction:
         Examples:
             >>> DigitPrediction("a.png", None, ((3, 0.5),)).to_dict()
             {'image': 'a.png', 'top': [{'digit': 3, 'probability': 0.5}]}
+            >>> DigitPrediction("b.png", None, error=NoDigitError("b.png: no digit found")).to_dict()
+            {'image': 'b.png', 'error': 'b.png: no digit found'}
         """
+        if not self.ok:
+            return {"image": self.source, "error": str(self.error)}
         return {"image": self.source,
                 "top": [{"digit": d, "probability": p} for d, p in self.top]}
 
 
 def predict_digits(model, inputs, top_k: int = 3, weights="mnist", invert: bool | None = None,
-                   raw: bool = False) -> list[DigitPrediction]:
-    """Read pictures of digits the way MNIST was made and classify them.
+                   raw: bool = False, each_digit: bool = False) -> list[DigitPrediction]:
+    """Read pictures of digits the way MNIST was made and classify them: one answer per input.
 
     `model` is a Keras model or a registered name (built with `weights`). `inputs` are files,
     folders, PIL images or arrays, as for `prepare_digits`; `raw=True` skips normalisation for
-    inputs already in MNIST's form.
+    inputs already in MNIST's form; `each_digit=True` answers for every digit-sized mark of a
+    picture ("42" gives two answers). An input that cannot be read or holds no digit gets an
+    answer with its `error` (``ok`` False) in its place; the others are still classified.
 
     Examples:
         >>> page = np.full((200, 150), 245, "uint8"); page[40:160, 70:82] = 20   # a "1" on paper
-        >>> [(p.source, p.digit) for p in predict_digits("lstm", page)]
-        [('array[0]', 1)]
+        >>> [(p.source, p.digit) for p in predict_digits("lstm", [page, np.full((9, 9), 245)])]
+        [('array[0]', 1), ('array[1]', None)]
     """
-    return rank(model, all_prepared(prepare_each(inputs, invert, raw)), top_k, weights)
+    prepared = prepare_each(inputs, invert, raw, each_digit)
+    if not prepared:
+        raise InvalidArgumentError("no inputs were given; pass files, folders, PIL images or arrays")
+    return rank(model, prepared, top_k, weights)
 
 
 def rank(model, prepared: list[PreparedDigit], top_k: int = 3, weights="mnist") -> list[DigitPrediction]:
-    """Top-k predictions of `model` (or a registered name) for already prepared digits.
+    """Top-k predictions of `model` (or a registered name) for prepared digits, in their order.
+
+    Items that failed preparation are answered with their error.
 
     Examples:
         >>> digit = PreparedDigit("blank", np.zeros((28, 28), "uint8"))
         >>> len(rank("gru", [digit], top_k=2)[0].top)
         2
     """
-    if isinstance(model, str):
-        from .registry import get_model
+    ready = [item for item in prepared if item.ok]
+    answers = {}
+    if ready:
+        if isinstance(model, str):
+            from .registry import get_model
 
-        model = get_model(model, weights=weights)
-    from .training import predict_probabilities
+            model = get_model(model, weights=weights)
+        from .training import predict_probabilities
 
-    if not prepared:
-        return []
-    top_k = max(1, min(int(top_k), 10))
-    probabilities = predict_probabilities(model, np.stack([item.image for item in prepared]))
-    predictions = []
-    for item, probs in zip(prepared, probabilities, strict=True):
-        best = np.argsort(probs)[::-1][:top_k]
-        predictions.append(DigitPrediction(
-            item.source, item.image, tuple((int(d), float(probs[d])) for d in best)))
-    return predictions
+        top_k = max(1, min(int(top_k), 10))
+        probabilities = predict_probabilities(model, np.stack([item.image for item in ready]))
+        for item, probs in zip(ready, probabilities, strict=True):
+            best = np.argsort(probs)[::-1][:top_k]
+            answers[id(item)] = DigitPrediction(
+                item.source, item.image, tuple((int(d), float(probs[d])) for d in best))
+    return [answers[id(item)] if item.ok else DigitPrediction(item.source, None, error=item.error)
+            for item in prepared]

@@ -8,6 +8,7 @@ after deciding which of ink and paper is light and removing the paper's own shad
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,21 +16,24 @@ import numpy as np
 
 from .errors import InvalidArgumentError, NoDigitError, SeqMnistZooError
 from .images import as_grayscale_stack, expand_paths, pil_to_grayscale, read_file
+from .marks import INK_LEVEL, Mark, digit_marks, main_mark
 
 FRAME = 28  # MNIST's frame
 BOX = 20  # the digit's longer side inside the frame
 MIN_CONTRAST = 24.0  # ink fainter than this (of 255) above the paper is no digit
-INK_LEVEL = 0.35  # share of the ink's peak that counts as stroke when finding the digit's box
+NOISE_MARGIN = 4.0  # nor is ink that stands less than this many noise deviations above it
 STROKE_WIDTH = 2.0  # thinnest stroke, in pixels of the 20-px box, before strokes are thickened
+EVEN_PAPER_CONTRAST = 6.0  # ink this many paper spreads above the paper: the paper is even
 WORK_SIDE = 4 * BOX  # digits are shrunk to this before thickening: cheap, and thin lines survive
 
 
 def has_light_background(gray: np.ndarray) -> bool:
     """Whether the paper is lighter than the ink (a page) rather than darker (MNIST).
 
-    The paper is what fills the picture's edges; it is compared with the picture's darkest and
-    lightest tones (after a 3x3 average, so a stray pixel does not count), so that neither a small
-    digit, a shadow nor a digit touching the edge flips the decision.
+    Pixels are split at the middle of the picture's darkest and lightest tones (after a 3x3
+    average, so a stray pixel does not count). Paper is the tone that fills the picture's edges;
+    in a crop cut tight to the ink, where strokes cover much of the edges too, it is also the
+    tone that covers more of the picture (the edge counts twice as much as the area).
 
     Examples:
         >>> page = np.full((20, 20), 230.0); page[5:15, 8:11] = 20
@@ -37,10 +41,10 @@ def has_light_background(gray: np.ndarray) -> bool:
         (True, False)
     """
     gray = np.asarray(gray, dtype="float32")
-    edge = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     smooth = _neighbourhood_sum(gray, include_centre=True) / 9.0
-    dark, light = smooth.min(), smooth.max()
-    return bool(np.median(edge) > (dark + light) / 2)
+    light = gray > (smooth.min() + smooth.max()) / 2
+    edge = np.concatenate([light[0], light[-1], light[1:-1, 0], light[1:-1, -1]])
+    return bool(2 * edge.mean() + light.mean() > 1.5)
 
 
 def normalize_digit(image, invert: bool | None = None) -> np.ndarray:
@@ -57,53 +61,125 @@ def normalize_digit(image, invert: bool | None = None) -> np.ndarray:
         >>> rows = np.flatnonzero(digit.max(axis=1) > 100); int(rows.min()), int(rows.max())
         (5, 24)
     """
+    ink, marks = _ink_and_marks(image, invert)
+    if len(marks) > 1:
+        warnings.warn(f"{len(marks)} digit-sized marks side by side; read the one with the most ink "
+                      "(each_digit=True, or --each-digit, reads every one)", stacklevel=2)
+    return _mnist_form(ink, main_mark(marks))
+
+
+def normalize_digits(image, invert: bool | None = None) -> list[np.ndarray]:
+    """Every digit-sized mark of a picture ("42"), left to right, each as `normalize_digit` makes it.
+
+    Examples:
+        >>> page = np.full((100, 200), 240.0); page[20:80, 40:48] = 20; page[20:80, 140:148] = 20
+        >>> len(normalize_digits(page))   # "11"
+        2
+    """
+    ink, marks = _ink_and_marks(image, invert)
+    return [_mnist_form(ink, mark) for mark in marks]
+
+
+def _ink_and_marks(image, invert: bool | None):
     gray = np.clip(np.asarray(image, dtype="float32"), 0, 255)
     if gray.ndim != 2:
         raise InvalidArgumentError(f"expected one grayscale picture (height, width); got {gray.shape}")
     if invert is None:
         invert = has_light_background(gray)
     ink = _ink_above_paper(255.0 - gray if invert else gray)
-    top, bottom, left, right = _ink_box(ink)
-    longer = max(bottom - top, right - left)
+    return ink, digit_marks(ink)
+
+
+def _mnist_form(ink: np.ndarray, mark: Mark) -> np.ndarray:
+    """One mark of the page's ink fitted into 20x20 and centred by mass in 28x28."""
+    from scipy import ndimage
+
+    longer = max(mark.height, mark.width)
     margin = max(1, round(longer / BOX))  # the strokes' soft edges, as anti-aliasing left them
-    crop = ink[max(top - margin, 0):bottom + margin, max(left - margin, 0):right + margin]
+    # paper (0) around the ink, also where the picture was cut at the ink's edge
+    crop = np.pad(ink, margin)[mark.top:mark.bottom + 2 * margin, mark.left:mark.right + 2 * margin]
+    # only the mark's own strokes and their soft edges: no speck, stain, shadow or line beside it
+    own = ndimage.maximum_filter(np.pad(mark.pixels, margin), size=2 * margin + 1)
+    crop = crop * own
     work = min(1.0, WORK_SIDE / longer)
     crop = _thicken(_resize(crop, work), longer * work)
-    digit = _place_by_mass(_resize(crop, BOX / (longer * work)))
+    # a mark of a few pixels is mostly margin: the whole crop must still fit in the frame
+    digit = _place_by_mass(_resize(crop, min(BOX / (longer * work), FRAME / max(crop.shape))))
     return np.round(digit * (255.0 / digit.max())).astype("uint8")
 
 
 def _ink_above_paper(ink: np.ndarray) -> np.ndarray:
-    """Light-ink picture minus its paper: a local paper level, then a noise floor."""
+    """Light-ink picture minus its paper, then minus a noise floor.
+
+    Even paper (a scan, a drawing, a crop cut tight to the ink) is one level; uneven paper (a
+    photo with a shadow) is followed by a local level (`_local_paper`).
+    """
+    even = _even_paper(ink)
+    if even is None:
+        signal = ink - _local_paper(ink)
+        noise = 1.4826 * float(np.median(np.abs(signal - np.median(signal))))
+        # a 3x3 average, so that noise alone seldom reaches the bar
+        peak = float((_neighbourhood_sum(signal, include_centre=True) / 9.0).max())
+    else:
+        level, noise, peak = even
+        signal = ink - level
+    if peak < max(MIN_CONTRAST, NOISE_MARGIN * noise):
+        raise NoDigitError(
+            f"no digit found: the ink stands only {max(peak, 0):.0f} of 255 above the paper "
+            f"(at least {MIN_CONTRAST:.0f} is needed); is the picture blank?")
+    # the floor never reaches the peak, so a digit that passed the test above keeps its strokes
+    return np.clip(signal - min(3 * noise, peak / 2), 0, None)
+
+
+def _even_paper(ink: np.ndarray) -> tuple[float, float, float] | None:
+    """(paper level, noise, the strokes' height above the paper) when the paper is even, else None.
+
+    Pixels are split into paper and strokes at Otsu's threshold. The paper is even when the
+    strokes stand `EVEN_PAPER_CONTRAST` times the paper's own spread above it: a clean scan or
+    drawing, whatever share of the picture the ink covers, however thin its lines. A shadow or
+    a gradient spreads the paper and leaves it to `_local_paper`.
+    """
+    threshold = _otsu_threshold(ink)
+    paper, strokes = ink[ink <= threshold], ink[ink > threshold]
+    if paper.size == 0 or strokes.size == 0:
+        return None
+    level = float(np.median(paper))
+    spread = 1.4826 * float(np.median(np.abs(paper - level)))
+    height = float(np.median(strokes)) - level
+    if height < EVEN_PAPER_CONTRAST * max(spread, 1.0):
+        return None
+    return level, spread, height
+
+
+def _otsu_threshold(values: np.ndarray) -> float:
+    """The level that best splits `values` in two classes (Otsu 1979: most between-class variance)."""
+    counts, edges = np.histogram(values, bins=256)
+    centres = (edges[:-1] + edges[1:]) / 2
+    weight = np.cumsum(counts)
+    mean = np.cumsum(counts * centres)
+    total, total_mean = weight[-1], mean[-1]
+    lower = weight[:-1]
+    upper = total - lower
+    valid = (lower > 0) & (upper > 0)
+    if not valid.any():
+        return float(edges[-1])
+    between = np.zeros_like(centres[:-1])
+    mean_low = mean[:-1][valid] / lower[valid]
+    mean_high = (total_mean - mean[:-1][valid]) / upper[valid]
+    between[valid] = lower[valid] * upper[valid] * (mean_low - mean_high) ** 2
+    return float(edges[1:][np.argmax(between)])
+
+
+def _local_paper(ink: np.ndarray) -> np.ndarray:
+    """The paper's level around each pixel, following a shadow or a gradient across the page."""
     from PIL import Image, ImageFilter
 
     height, width = ink.shape
     small = _resize(ink, min(1.0, 64 / max(height, width)))
     window = max(3, (min(small.shape) // 2) | 1)
-    # The 20th percentile of a wide window is paper wherever ink covers under 80% of it, and
-    # follows a shadow or a gradient across the page.
+    # The 20th percentile of a wide window is paper wherever ink covers under 80% of it.
     paper = Image.fromarray(small, mode="F").filter(ImageFilter.RankFilter(window, window * window // 5))
-    paper = np.asarray(paper.resize((width, height), Image.BILINEAR), dtype="float32")
-    signal = ink - paper
-    noise = 1.4826 * float(np.median(np.abs(signal - np.median(signal))))
-    smooth = _neighbourhood_sum(signal, include_centre=True) / 9.0
-    peak = float(smooth.max())
-    if peak < max(MIN_CONTRAST, 8 * noise / 3):
-        raise NoDigitError(
-            f"no digit found: the ink stands only {max(peak, 0):.0f} of 255 above the paper "
-            f"(at least {MIN_CONTRAST:.0f} is needed); is the picture blank?")
-    return np.clip(signal - 3 * noise, 0, None)
-
-
-def _ink_box(ink: np.ndarray) -> tuple[int, int, int, int]:
-    """Rows and columns (top, bottom, left, right; ends exclusive) around the stroke pixels."""
-    stroke = ink > INK_LEVEL * ink.max()
-    # an isolated speck of noise is no stroke
-    solid = stroke & (_neighbourhood_sum(stroke.astype("float32"), include_centre=False) > 0)
-    rows, cols = np.flatnonzero(solid.any(axis=1)), np.flatnonzero(solid.any(axis=0))
-    if rows.size == 0:
-        rows, cols = np.flatnonzero(stroke.any(axis=1)), np.flatnonzero(stroke.any(axis=0))
-    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    return np.asarray(paper.resize((width, height), Image.BILINEAR), dtype="float32")
 
 
 def _neighbourhood_sum(image: np.ndarray, include_centre: bool) -> np.ndarray:
@@ -180,12 +256,16 @@ class PreparedDigit:
         return self.error is None
 
 
-def prepare_each(inputs, invert: bool | None = None, raw: bool = False) -> list[PreparedDigit]:
+def prepare_each(inputs, invert: bool | None = None, raw: bool = False,
+                 each_digit: bool = False) -> list[PreparedDigit]:
     """Prepare every input, keeping a per-input error instead of stopping at the first one.
 
     `inputs` is one or a list of: file paths, folders (their image files), PIL images and
     arrays (``(h, w)``, ``(n, h, w)`` or colour ``(h, w, 3|4)``; uint8 or float, in [0, 255]
     or [0, 1]). `raw=True` takes inputs already in MNIST's form and only checks them.
+    `each_digit=True` reads every digit-sized mark of a picture ("42": two digits, labelled
+    ``source#1``, ``source#2``); otherwise the one with the most ink, with a warning.
+    An unexpected failure on one picture becomes that picture's error.
 
     Examples:
         >>> [item.ok for item in prepare_each([np.zeros((28, 28)), np.eye(28) * 255])]
@@ -195,16 +275,33 @@ def prepare_each(inputs, invert: bool | None = None, raw: bool = False) -> list[
     for source, get_stack in _sources(inputs):
         try:
             stack = get_stack()
-        except SeqMnistZooError as err:
-            items.append(PreparedDigit(source, None, err))
+        except Exception as err:  # noqa: BLE001 - one picture's failure is that picture's answer
+            items.append(PreparedDigit(source, None, _as_zoo_error(err, source)))
             continue
         for index, gray in enumerate(stack):
             label = source if len(stack) == 1 else f"{source}[{index}]"
             try:
-                items.append(PreparedDigit(label, _prepare_one(gray, invert, raw)))
-            except SeqMnistZooError as err:
-                items.append(PreparedDigit(label, None, type(err)(f"{label}: {err}")))
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    digits = _prepare_one(gray, invert, raw, each_digit)
+            except Exception as err:  # noqa: BLE001
+                items.append(PreparedDigit(label, None, _as_zoo_error(err, label)))
+                continue
+            for warning in caught:
+                warnings.warn(f"{label}: {warning.message}", warning.category, stacklevel=2)
+            if len(digits) == 1:
+                items.append(PreparedDigit(label, digits[0]))
+            else:
+                items += [PreparedDigit(f"{label}#{k}", digit) for k, digit in enumerate(digits, 1)]
     return items
+
+
+def _as_zoo_error(err: Exception, label: str) -> SeqMnistZooError:
+    """`err` as the zoo's error naming the input; an unexpected one says it is unexpected."""
+    if isinstance(err, SeqMnistZooError):
+        return err if str(err).startswith(label) else type(err)(f"{label}: {err}")
+    return SeqMnistZooError(f"{label}: unexpected {type(err).__name__} while reading it: {err} "
+                            "(please report this picture)")
 
 
 def prepare_digits(inputs, invert: bool | None = None, raw: bool = False) -> np.ndarray:
@@ -237,15 +334,15 @@ def all_prepared(items: list[PreparedDigit]) -> list[PreparedDigit]:
     return items
 
 
-def _prepare_one(gray: np.ndarray, invert: bool | None, raw: bool) -> np.ndarray:
+def _prepare_one(gray: np.ndarray, invert: bool | None, raw: bool, each_digit: bool) -> list[np.ndarray]:
     if not raw:
-        return normalize_digit(gray, invert)
+        return normalize_digits(gray, invert) if each_digit else [normalize_digit(gray, invert)]
     if gray.shape != (FRAME, FRAME):
         raise InvalidArgumentError(
             f"raw input must already be 28x28 MNIST-form pixels; got {gray.shape[1]}x{gray.shape[0]} "
             "(leave raw off to normalise any picture)")
     gray = 255.0 - gray if invert else gray
-    return np.round(np.clip(gray, 0, 255)).astype("uint8")
+    return [np.round(np.clip(gray, 0, 255)).astype("uint8")]
 
 
 def _sources(inputs):

@@ -156,3 +156,55 @@ def drawn_digits(count: int, seed: int = 0, canvas: int = 280) -> Iterator[tuple
         buffer = io.BytesIO()
         picture.save(buffer, "PNG")
         yield digit, {"style": kind, "pen": pen}, buffer.getvalue()
+
+
+HANDED_OVER = {
+    "tight": "dark on white, cropped tight to the ink",
+    "margin": "dark on white, with a margin of a quarter of the digit's longer side",
+    "4x": "dark on white, cropped tight and enlarged 4x (bilinear)",
+}
+
+
+def handed_over(digit: np.ndarray, form: str) -> np.ndarray:
+    """A scanned digit (uint8, light ink on black) as a user hands it over: one of `HANDED_OVER`.
+
+    Examples:
+        >>> digit = np.zeros((16, 16), "uint8"); digit[2:14, 7:9] = 255
+        >>> handed_over(digit, "tight").shape, handed_over(digit, "4x").shape
+        ((12, 2), (48, 8))
+        >>> int(handed_over(digit, "margin")[0, 0])
+        255
+    """
+    from PIL import Image
+
+    if form not in HANDED_OVER:
+        raise ValueError(f"unknown form {form!r}; known: {', '.join(HANDED_OVER)}")
+    rows, cols = np.flatnonzero(digit.max(1) > 0), np.flatnonzero(digit.max(0) > 0)
+    tight = 255 - np.asarray(digit, "uint8")[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    if form == "margin":
+        return np.pad(tight, max(1, max(tight.shape) // 4), constant_values=255)
+    if form == "4x":
+        height, width = tight.shape
+        return np.asarray(Image.fromarray(tight).resize((4 * width, 4 * height), Image.BILINEAR))
+    return tight
+
+
+def write_handed_over(digits, form: str, folder) -> list[Path]:
+    """Save every digit `handed_over` in `form` as ``folder/NNNNN.png``; returns the paths.
+
+    Examples:
+        >>> import tempfile
+        >>> digit = np.zeros((16, 16), "uint8"); digit[2:14, 7:9] = 255
+        >>> [p.name for p in write_handed_over([digit], "tight", tempfile.mkdtemp())]
+        ['00000.png']
+    """
+    from PIL import Image
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for index, digit in enumerate(digits):
+        path = folder / f"{index:05d}.png"
+        Image.fromarray(handed_over(digit, form)).save(path)
+        paths.append(path)
+    return paths

@@ -20,6 +20,8 @@ from .errors import InvalidArgumentError, UnknownModelError
 
 ENTRY_POINT_GROUP = "seqmnist_zoo.models"
 IMAGE_PIXELS = 28 * 28
+ROBUST_TAG = "mnist-robust"  # weights fine-tuned for real handwriting (`ModelSpec.recipe_for`)
+ROBUST_EPOCHS = 6
 
 
 @dataclass(frozen=True)
@@ -27,8 +29,10 @@ class Recipe:
     """How a family is trained: optimizer, schedule, clipping, budget and augmentation.
 
     `schedule` is ``"constant"`` or ``"cosine"`` (decay to zero over all steps). `shift_pixels`
-    randomly shifts training digits by up to that many pixels. The last `validation_size`
-    training images (after a seeded shuffle) select the best epoch; the test set only reports.
+    randomly shifts training digits by up to that many pixels; `augment="handwriting"` adds a
+    scanned-handwriting rewrite of each (`seqmnist_zoo.augment`); `start_from` names the weights
+    tag training starts from. The last `validation_size` training images (after a seeded
+    shuffle) select the best epoch; the test set only reports.
 
     Examples:
         >>> Recipe(learning_rate=1e-3, clipnorm=1.0).clipnorm
@@ -45,6 +49,10 @@ class Recipe:
     shift_pixels: int = 0
     dropout: float = 0.0
     seed: int = 0
+    # "handwriting" adds a real-world rewrite of every training digit (`seqmnist_zoo.augment`).
+    augment: str | None = None
+    # A weights tag to start from (fine-tuning) instead of random weights.
+    start_from: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The recipe as plain JSON-able values.
@@ -139,6 +147,24 @@ class ModelSpec:
             return self.builder
         module_name, _, attr = self.builder.partition(":")
         return getattr(importlib.import_module(module_name), attr)
+
+    def recipe_for(self, tag: str = "mnist") -> Recipe:
+        """The recipe that makes the weights tagged `tag`.
+
+        ``"mnist"`` is the family's recipe. ``"mnist-robust"`` starts from the ``"mnist"``
+        weights and trains `ROBUST_EPOCHS` more at a quarter of the learning rate on MNIST plus
+        a handwriting rewrite of every digit, so it reads real scanned handwriting better.
+
+        Examples:
+            >>> get_model_spec("gru").recipe_for("mnist-robust").start_from
+            'mnist'
+        """
+        if tag == "mnist":
+            return self.recipe
+        if tag == ROBUST_TAG:
+            return replace(self.recipe, epochs=ROBUST_EPOCHS, learning_rate=self.recipe.learning_rate / 4,
+                           augment="handwriting", start_from="mnist")
+        raise InvalidArgumentError(f"no recipe for weights tag {tag!r}; known: 'mnist', {ROBUST_TAG!r}")
 
     def weights_for(self, tag: str) -> WeightsSpec:
         """The weights record with this tag, or an error listing the available tags.

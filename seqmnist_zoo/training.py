@@ -15,12 +15,14 @@ import keras
 import numpy as np
 
 from . import fused_rnn
+from .augment import handwriting_variants
 from .data import load_mnist
 from .errors import InvalidArgumentError
 from .pretrained import run_record_path
 from .registry import Recipe, get_model_spec
 
 NUM_CLASSES = 10
+REWRITES = 2  # handwriting rewrites of each training digit with augment="handwriting"
 
 
 def compile_model(model: keras.Model, recipe: Recipe | None = None, steps_per_epoch: int | None = None,
@@ -306,8 +308,8 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
           learning_rate: float | None = None, timesteps: int | None = None, units=None,
           clipnorm: float | None = None, dropout: float | None = None, seed: int | None = None,
           train_samples: int | None = None, logdir=None, output=None, overwrite: bool = False,
-          data=None, verbose="auto", callbacks=()) -> TrainResult:
-    """Train a zoo model with its family's recipe (any argument given overrides it).
+          data=None, verbose="auto", callbacks=(), tag: str = "mnist") -> TrainResult:
+    """Train a zoo model with the recipe of its weights `tag` (any argument given overrides it).
 
     The recipe's validation split is carved from the training set and selects the best epoch,
     whose weights are written to `output` with a JSON record beside it. Without `output`, each
@@ -326,7 +328,7 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
     spec = get_model_spec(name)
     overrides = dict(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
                      clipnorm=clipnorm, dropout=dropout, seed=seed)
-    recipe = replace(spec.recipe, **{k: v for k, v in overrides.items() if v is not None})
+    recipe = replace(spec.recipe_for(tag), **{k: v for k, v in overrides.items() if v is not None})
     if recipe.clipnorm is not None and recipe.clipnorm <= 0:
         recipe = replace(recipe, clipnorm=None)  # 0 means "no clipping", recorded as null
     _check_recipe(recipe, train_samples)
@@ -341,7 +343,11 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
     keras.utils.set_random_seed(recipe.seed)
     (x, y), _ = data if isinstance(data, tuple) else load_mnist(data)
     (x_fit, y_fit), (x_val, y_val) = split_validation(x, y, recipe, train_samples)
-    model = spec.load_builder()(weights=None, dropout=recipe.dropout, **config)
+    if recipe.augment == "handwriting":
+        rewrites = [handwriting_variants(x_fit, seed=recipe.seed + 1000 * k) for k in range(REWRITES)]
+        x_fit = np.concatenate([x_fit, *rewrites])
+        y_fit = np.concatenate([y_fit] * (1 + REWRITES))
+    model = spec.load_builder()(weights=recipe.start_from, dropout=recipe.dropout, **config)
     steps = -(-len(x_fit) // recipe.batch_size)
     gpu = has_gpu()
     compile_model(model, recipe, steps_per_epoch=steps,
@@ -372,6 +378,7 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
         log_evaluation(logdir, model, x_val, y_val, split="validation")
     record = {
         "model": name,
+        "tag": tag,
         "config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in config.items()},
         "recipe": recipe.to_dict(),
         "train_samples": int(len(x_fit)),
@@ -429,6 +436,8 @@ def _check_recipe(recipe: Recipe, train_samples) -> None:
             raise InvalidArgumentError(f"{key} must be a positive integer, got {value!r}")
     if not recipe.learning_rate > 0:
         raise InvalidArgumentError(f"learning_rate must be positive, got {recipe.learning_rate!r}")
+    if recipe.augment not in (None, "handwriting"):
+        raise InvalidArgumentError(f"unknown augment {recipe.augment!r}; known: 'handwriting'")
     if train_samples is not None and (not isinstance(train_samples, int) or train_samples < 10):
         raise InvalidArgumentError(f"train_samples must be an integer >= 10, got {train_samples!r}")
 
