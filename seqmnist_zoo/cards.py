@@ -25,20 +25,21 @@ def results_table() -> str:
         True
     """
     rows = [
-        "| model | test accuracy | same recipe over seeds | test loss | parameters | timesteps "
+        "| model | weights | test accuracy | same recipe over seeds | test loss | parameters | timesteps "
         "| units | epochs | learning rate | clipnorm | reproduce |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name in list_models(pretrained=True):
-        record = model_info(name)["weights"]["mnist"]
-        recipe, config, metrics = record["recipe"], record["config"], record["metrics"]
-        rows.append(
-            f"| `{name}` | {metrics['accuracy']:.2%} | {spread_text(record.get('seed_spread'))} "
-            f"| {metrics['loss']:.4f} "
-            f"| {record['num_params']:,} | {config['timesteps']} | {config['units']} "
-            f"| {recipe['epochs']} | {recipe['learning_rate']:g} | {recipe['clipnorm'] or '-'} "
-            f"| `seqmnist-zoo train {name}` |"
-        )
+        for tag, record in model_info(name)["weights"].items():
+            recipe, config, metrics = record["recipe"], record["config"], record["metrics"]
+            command = f"seqmnist-zoo train {name}" + ("" if tag == "mnist" else f" --tag {tag}")
+            rows.append(
+                f"| `{name}` | `{tag}` | {metrics['accuracy']:.2%} "
+                f"| {spread_text(record.get('seed_spread'))} | {metrics['loss']:.4f} "
+                f"| {record['num_params']:,} | {config['timesteps']} | {config['units']} "
+                f"| {recipe['epochs']} | {recipe['learning_rate']:g} | {recipe['clipnorm'] or '-'} "
+                f"| `{command}` |"
+            )
     return "\n".join(rows)
 
 
@@ -110,6 +111,19 @@ def tune_trials_section(path=None) -> str:
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
+def realdigits_section(path=None) -> str:
+    """The real-handwriting table last written by ``python benchmarks/realworld.py``.
+
+    Examples:
+        >>> realdigits_section("/nonexistent.json")
+        'Not measured yet: run `python benchmarks/realworld.py --real-only`.'
+    """
+    path = Path(path or BENCHMARKS / "realworld.json")
+    command = "python benchmarks/realworld.py --real-only"
+    record = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    return record["real"]["markdown"] if "real" in record else f"Not measured yet: run `{command}`."
+
+
 def _benchmark_markdown(path, command: str) -> str:
     path = Path(path)
     if not path.is_file():
@@ -118,7 +132,7 @@ def _benchmark_markdown(path, command: str) -> str:
 
 
 SECTIONS = {"results": results_table, "performance": performance_section,
-            "realworld": realworld_section, "export": export_section,
+            "realworld": realworld_section, "realdigits": realdigits_section, "export": export_section,
             "training_options": training_options_section, "fused_accuracy": fused_accuracy_section,
             "tune_trials": tune_trials_section}
 

@@ -197,8 +197,10 @@ def evaluate(name, weights, timesteps, units, data, logdir, as_json):
 @click.option("--output", default="report", show_default=True, type=click.Path(file_okay=False),
               help="Folder for the PNG files and summary.md.")
 @click.option("--data", type=click.Path(), help="MNIST .npz or folder (default $SEQMNIST_ZOO_DATA).")
-def report(name, weights, output, data):
+@click.option("--overwrite", is_flag=True, help="Replace the files of an earlier report in --output.")
+def report(name, weights, output, data, overwrite):
     """Write NAME's confusion matrix, misclassified digits and per-class accuracy as PNG files."""
+    _refuse_to_replace(output, overwrite, "an earlier report")
     model = _load(name, weights, None, None)
     from .training import evaluate as run_evaluation
 
@@ -206,6 +208,13 @@ def report(name, weights, output, data):
     click.echo(f"{name} ({weights}): accuracy {result['accuracy']:.4%}; report in {output}/")
     for file in sorted(os.listdir(output)):
         click.echo(f"  {output}/{file}")
+
+
+def _refuse_to_replace(folder, overwrite: bool, what: str) -> None:
+    """A folder that already holds files is only written into with --overwrite."""
+    if not overwrite and Path(folder).is_dir() and any(Path(folder).iterdir()):
+        raise click.UsageError(f"{folder} already holds files ({what}?); pass --overwrite to replace "
+                               "them, or choose another folder")
 
 
 def _load(name: str, weights: str, timesteps, units):
@@ -226,7 +235,8 @@ def _load(name: str, weights: str, timesteps, units):
 @cli.command()
 @click.argument("name")
 @click.argument("images", nargs=-1, required=True, type=click.Path())
-@click.option("--weights", default="mnist", show_default=True, help="A tag or a .weights.h5 file.")
+@click.option("--weights", help="A tag or a .weights.h5 file [default: mnist-robust where shipped, "
+                                 "it reads real handwriting better; else mnist].")
 @click.option("--top-k", type=click.IntRange(1, 10), default=3, show_default=True,
               help="How many digits to show per image, most likely first.")
 @click.option("--invert/--no-invert", default=None,
@@ -235,11 +245,12 @@ def _load(name: str, weights: str, timesteps, units):
               help="Inputs are already MNIST-form 28x28 digits (light on black): do not normalise.")
 @click.option("--save-inputs", type=click.Path(file_okay=False),
               help="Write the 28x28 digits the model saw (PNG each, plus contact_sheet.png) here.")
+@click.option("--overwrite", is_flag=True, help="Replace the pictures an earlier run saved in --save-inputs.")
 @click.option("--each-digit", is_flag=True,
               help="Read every digit-sized mark of a picture (\"42\": two answers, IMAGE#1 and IMAGE#2).")
 @click.option("--json", "as_json", is_flag=True,
               help="Print JSON: every input, failed ones with their error.")
-def predict(name, images, weights, top_k, invert, raw, save_inputs, each_digit, as_json):
+def predict(name, images, weights, top_k, invert, raw, save_inputs, overwrite, each_digit, as_json):
     """Classify pictures of digits: files (PNG, JPEG, GIF, BMP, WebP, TIFF, .npy) or folders.
 
     Any size, dark-on-light or light-on-dark, transparent or not: each picture is read the way
@@ -247,6 +258,8 @@ def predict(name, images, weights, top_k, invert, raw, save_inputs, each_digit, 
     cannot be read or holds no digit is reported on its own line; the others are still predicted.
     """
     get_model_spec(name)
+    if save_inputs:
+        _refuse_to_replace(save_inputs, overwrite, "the pictures of an earlier run")
     import warnings
 
     from .preprocess import prepare_each
@@ -261,6 +274,7 @@ def predict(name, images, weights, top_k, invert, raw, save_inputs, each_digit, 
         _say("error", str(item.error))
     from .predict import rank
 
+    weights = weights or get_model_spec(name).reader_weights
     model = _load(name, weights, None, None) if len(failed) < len(prepared) else None
     answers = rank(model, prepared, top_k)
     if as_json:
@@ -287,10 +301,13 @@ def predict(name, images, weights, top_k, invert, raw, save_inputs, each_digit, 
               help="Force reading the picture as dark ink on light paper (or not); default: detect.")
 @click.option("--raw", is_flag=True, help="IMAGE is already an MNIST-form 28x28 digit.")
 @click.option("--gif", type=click.Path(dir_okay=False), help="Also write the reading as an animated GIF.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing --gif file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the belief after every step as JSON.")
-def read(name, image, weights, invert, raw, gif, as_json):
+def read(name, image, weights, invert, raw, gif, overwrite, as_json):
     """Show what NAME believes after each timestep while it reads IMAGE row by row."""
     get_model_spec(name)
+    if gif and Path(gif).exists() and not overwrite:
+        raise click.UsageError(f"{gif} exists; pass --overwrite to replace it, or name another file")
     from .preprocess import all_prepared, prepare_each
 
     prepared = all_prepared(prepare_each(image, invert=invert, raw=raw))

@@ -32,10 +32,11 @@ class ZooReader:
 
     def __init__(self, names=None):
         from .reading import belief_reader
-        from .registry import get_model, list_models
+        from .registry import get_model, get_model_spec, list_models
 
         self.names = list(names or list_models(pretrained=True))
-        self.models = {name: get_model(name, weights="mnist") for name in self.names}
+        self.models = {name: get_model(name, weights=get_model_spec(name).reader_weights)
+                       for name in self.names}
         self.readers = {name: belief_reader(model) for name, model in self.models.items()}
         self.lock = threading.Lock()  # one inference at a time: the models are shared
 

@@ -62,11 +62,12 @@ class DigitPrediction:
                 "top": [{"digit": d, "probability": p} for d, p in self.top]}
 
 
-def predict_digits(model, inputs, top_k: int = 3, weights="mnist", invert: bool | None = None,
+def predict_digits(model, inputs, top_k: int = 3, weights=None, invert: bool | None = None,
                    raw: bool = False, each_digit: bool = False) -> list[DigitPrediction]:
     """Read pictures of digits the way MNIST was made and classify them: one answer per input.
 
-    `model` is a Keras model or a registered name (built with `weights`). `inputs` are files,
+    `model` is a Keras model or a registered name, built with `weights` (default: the family's
+    `reader_weights`, ``"mnist-robust"`` where shipped: it reads real handwriting better). `inputs` are files,
     folders, PIL images or arrays, as for `prepare_digits`; `raw=True` skips normalisation for
     inputs already in MNIST's form; `each_digit=True` answers for every digit-sized mark of a
     picture ("42" gives two answers). An input that cannot be read or holds no digit gets an
@@ -83,7 +84,7 @@ def predict_digits(model, inputs, top_k: int = 3, weights="mnist", invert: bool 
     return rank(model, prepared, top_k, weights)
 
 
-def rank(model, prepared: list[PreparedDigit], top_k: int = 3, weights="mnist") -> list[DigitPrediction]:
+def rank(model, prepared: list[PreparedDigit], top_k: int = 3, weights=None) -> list[DigitPrediction]:
     """Top-k predictions of `model` (or a registered name) for prepared digits, in their order.
 
     Items that failed preparation are answered with their error.
@@ -97,9 +98,9 @@ def rank(model, prepared: list[PreparedDigit], top_k: int = 3, weights="mnist") 
     answers = {}
     if ready:
         if isinstance(model, str):
-            from .registry import get_model
+            from .registry import get_model, get_model_spec
 
-            model = get_model(model, weights=weights)
+            model = get_model(model, weights=weights or get_model_spec(model).reader_weights)
         from .training import predict_probabilities
 
         top_k = max(1, min(int(top_k), 10))

@@ -89,6 +89,18 @@ def font_files() -> list[Path]:
     return sorted(found)
 
 
+def bundled_fonts() -> list[Path]:
+    """The TrueType fonts matplotlib ships (DejaVu, STIX, Computer Modern): the same on every machine.
+
+    Examples:
+        >>> any(path.name == "DejaVuSans.ttf" for path in bundled_fonts())
+        True
+    """
+    import matplotlib
+
+    return sorted((Path(matplotlib.get_data_path()) / "fonts" / "ttf").glob("*.ttf"))
+
+
 def rendered_digits(fonts=None, size: int = 200) -> Iterator[tuple[int, str, object]]:
     """Digits 0-9 typed in each font, black on white, as ``(digit, font name, PIL image)``.
 

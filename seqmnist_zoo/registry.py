@@ -182,6 +182,18 @@ class ModelSpec:
         )
 
     @property
+    def reader_weights(self) -> str:
+        """The weights `predict_digits` and ``seqmnist-zoo predict`` use by default.
+
+        `ROBUST_TAG` where shipped (measured better on real handwriting), else ``"mnist"``.
+
+        Examples:
+            >>> ModelSpec("x", builder="m:f", family="lstm").reader_weights
+            'mnist'
+        """
+        return ROBUST_TAG if ROBUST_TAG in self.pretrained_tags else "mnist"
+
+    @property
     def pretrained_tags(self) -> tuple[str, ...]:
         """The tags of the weights shipped for this model.
 

@@ -22,7 +22,7 @@ from .pretrained import run_record_path
 from .registry import Recipe, get_model_spec
 
 NUM_CLASSES = 10
-REWRITES = 2  # handwriting rewrites of each training digit with augment="handwriting"
+REWRITES = 1  # handwriting rewrites of each training digit with augment="handwriting"
 
 
 def compile_model(model: keras.Model, recipe: Recipe | None = None, steps_per_epoch: int | None = None,
@@ -344,7 +344,7 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
     (x, y), _ = data if isinstance(data, tuple) else load_mnist(data)
     (x_fit, y_fit), (x_val, y_val) = split_validation(x, y, recipe, train_samples)
     if recipe.augment == "handwriting":
-        rewrites = [handwriting_variants(x_fit, seed=recipe.seed + 1000 * k) for k in range(REWRITES)]
+        rewrites = [handwriting_variants(x_fit, y_fit, seed=recipe.seed + 1000 * k) for k in range(REWRITES)]
         x_fit = np.concatenate([x_fit, *rewrites])
         y_fit = np.concatenate([y_fit] * (1 + REWRITES))
     model = spec.load_builder()(weights=recipe.start_from, dropout=recipe.dropout, **config)

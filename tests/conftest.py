@@ -21,7 +21,7 @@ def _dataset(relative: str) -> Path:
     base = Path(env).parent if env and relative != "mnist.npz" else SHARED_DATA
     path = Path(env) if env and relative == "mnist.npz" else base / relative
     if not path.exists():
-        message = f"MNIST not found at {path}; set SEQMNIST_ZOO_DATA to the shared mnist.npz"
+        message = f"{relative} not found at {path}; set SEQMNIST_ZOO_DATA to the shared mnist.npz"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
@@ -36,6 +36,12 @@ def mnist_npz() -> Path:
 @pytest.fixture(scope="session")
 def mnist_idx_dir() -> Path:
     return _dataset("mnist-idx")
+
+
+@pytest.fixture(scope="session")
+def realdigits() -> Path:
+    """The real scanned handwriting of ../shared/datasets/realdigits (Semeion, UCI optdigits)."""
+    return _dataset("realdigits")
 
 
 @pytest.fixture(scope="session")

@@ -1,14 +1,16 @@
 """`seqmnist-zoo predict` and `predict_digits`: folders, top-k, JSON, what the model saw, bad files."""
 
 import json
+from pathlib import Path
 
+import matplotlib
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from seqmnist_zoo.predict import predict_digits
 
-FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+FONT = str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf")  # ships with matplotlib
 
 
 @pytest.fixture
@@ -44,11 +46,29 @@ def test_cli_predicts_a_folder_as_json_and_saves_what_the_model_saw(digits_folde
     assert np.asarray(Image.open(seen / "002_digit_5.png")).shape == (28, 28)
 
 
-def test_save_inputs_twice_shows_only_the_second_run(digits_folder, tmp_path, run_cli):
+def test_save_inputs_twice_refuses_then_replaces_with_overwrite(digits_folder, tmp_path, run_cli):
     seen = tmp_path / "seen"
     assert run_cli("predict", "lstm", digits_folder, "--save-inputs", seen)[0] == 0
-    assert run_cli("predict", "lstm", digits_folder / "digit_5.png", "--save-inputs", seen)[0] == 0
+    first = sorted(p.name for p in seen.iterdir())
+    code, out, err = run_cli("predict", "lstm", digits_folder / "digit_5.png", "--save-inputs", seen)
+    assert code == 2 and "--overwrite" in err and "Traceback" not in err
+    assert sorted(p.name for p in seen.iterdir()) == first  # nothing lost
+    assert run_cli("predict", "lstm", digits_folder / "digit_5.png", "--save-inputs", seen,
+                   "--overwrite")[0] == 0
     assert sorted(p.name for p in seen.iterdir()) == ["001_digit_5.png", "contact_sheet.png"]
+
+
+def test_read_gif_and_report_never_replace_files_silently(digits_folder, tmp_path, run_cli):
+    gif = tmp_path / "reading.gif"
+    gif.write_bytes(b"mine")
+    code, out, err = run_cli("read", "gru", digits_folder / "digit_5.png", "--gif", gif)
+    assert code == 2 and "--overwrite" in err and gif.read_bytes() == b"mine"
+    assert run_cli("read", "gru", digits_folder / "digit_5.png", "--gif", gif, "--overwrite")[0] == 0
+    assert gif.read_bytes()[:3] == b"GIF"
+    (tmp_path / "report").mkdir()
+    (tmp_path / "report" / "notes.md").write_text("mine")
+    code, out, err = run_cli("report", "gru", "--output", tmp_path / "report")
+    assert code == 2 and "--overwrite" in err
 
 
 def test_cli_reports_each_bad_file_on_one_line_and_predicts_the_rest(digits_folder, run_cli):

@@ -1,7 +1,9 @@
 """MNIST's own recipe applied to pictures people bring: the cases that used to be misread."""
 
 import io
+from pathlib import Path
 
+import matplotlib
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
@@ -11,7 +13,7 @@ from seqmnist_zoo.errors import InvalidArgumentError, NoDigitError
 from seqmnist_zoo.predict import predict_digits
 from seqmnist_zoo.preprocess import has_light_background, normalize_digit, prepare_digits, prepare_each
 
-FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"  # Debian's fonts-dejavu-core (.ci/run)
+FONT = str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf")  # ships with matplotlib
 
 
 def page(digit, size=(1200, 900), at=(60, 60), height=90, paper=235, ink=30, mode="L"):

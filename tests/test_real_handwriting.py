@@ -1,0 +1,51 @@
+"""Real scanned handwriting that is not MNIST (Semeion, UCI optdigits), handed over as users do.
+
+Read from ../shared/datasets/realdigits (never a copy); whole sets, no hand-picked pictures.
+The full table, every family and form, is `python benchmarks/realworld.py --real-only`.
+"""
+
+import json
+
+import numpy as np
+import pytest
+
+from seqmnist_zoo import get_model, get_model_spec, list_models
+from seqmnist_zoo.preprocess import prepare_each
+from seqmnist_zoo.realworld import HANDED_OVER, write_handed_over
+from seqmnist_zoo.training import predict_probabilities
+
+# What the issue asks of every family's reader default, on every form (tight crops included).
+FLOOR = {"optdigits32": 0.97, "semeion": 0.95}
+
+
+@pytest.fixture(scope="module")
+def real_sets(realdigits):
+    return {name: tuple(np.load(realdigits / f"{name}.npz")[k] for k in ("x", "y")) for name in FLOOR}
+
+
+def test_the_cli_reads_a_folder_of_tight_crops_and_answers_for_every_picture(real_sets, run_cli, tmp_path):
+    x, y = real_sets["semeion"]
+    paths = write_handed_over(x, "tight", tmp_path)
+    code, out, err = run_cli("predict", "lstm", tmp_path, "--json", "--top-k", "1")
+    answers = json.loads(out)
+    assert code == 0, err
+    assert [a["image"] for a in answers] == [str(p) for p in paths]
+    assert all("error" not in a for a in answers)
+    read = np.array([a["top"][0]["digit"] for a in answers])
+    assert (read == y).mean() >= FLOOR["semeion"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("set_name", list(FLOOR))
+def test_every_family_reads_real_handwriting_in_every_form(real_sets, set_name, tmp_path):
+    x, y = real_sets[set_name]
+    forms = {}
+    for form in HANDED_OVER:
+        items = prepare_each(write_handed_over(x, form, tmp_path / form))
+        assert all(item.ok for item in items), [str(i.error) for i in items if not i.ok][:3]
+        forms[form] = np.stack([item.image for item in items])
+    for name in list_models(pretrained=True):
+        model = get_model(name, weights=get_model_spec(name).reader_weights)
+        for form, images in forms.items():
+            accuracy = (predict_probabilities(model, images).argmax(1) == y).mean()
+            assert accuracy >= FLOOR[set_name], (name, form, accuracy)
