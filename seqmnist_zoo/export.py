@@ -29,7 +29,8 @@ from .training import MAX_UNROLLED_STEPS, predict_probabilities
 FORMATS = {"saved_model": "", "onnx": ".onnx", "litert": ".tflite"}
 RUNTIMES = {"saved_model": ("tensorflow",), "onnx": ("tf2onnx", "onnx", "onnxruntime"),
             "litert": ("ai_edge_litert",)}
-INPUT_PIXELS = "MNIST form: light ink on black, float32 values in [0, 255] (not divided by 255)"
+INPUT_PIXELS = ("MNIST form: light ink on black, float32 values in [0, 255], or in [0, 1] "
+                "(an image whose brightest pixel is at most 1 is read as divided by 255)")
 
 
 def default_path(name: str, format: str) -> Path:

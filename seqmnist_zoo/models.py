@@ -1,7 +1,8 @@
 """The shared model builder and the recurrent body of each family.
 
 Every model reads raw MNIST-form digits ``(batch, 28, 28)``: light ink on black, pixels in
-[0, 255] (uint8 or float; not divided by 255, the model rescales them itself). It reshapes them to
+[0, 255] (uint8 or float), or in [0, 1] as tutorials feed them (``x / 255.``): an image whose
+brightest pixel is at most 1 is taken in that scale (`either_scale`). It reshapes them to
 ``(timesteps, 784 // timesteps)`` and runs one recurrent body. Pictures of any other form (pages,
 photos, drawings) go through `seqmnist_zoo.prepare_digits` or `predict_digits` first. Layers keep their
 cuDNN-eligible defaults (tanh/sigmoid, ``recurrent_dropout=0``, ``unroll=False``).
@@ -42,6 +43,21 @@ def _stacked_lstm_body(x, units):
 
 def _simple_rnn_body(x, units):
     return layers.SimpleRNN(units[0], name="simple_rnn")(x)
+
+
+def either_scale(images):
+    """Pixels in [0, 255] unchanged; an image whose brightest pixel is at most 1 (``x / 255.``) x 255.
+
+    Built into every model with stock `keras.ops`, so `model.predict(x / 255.)` and every export
+    read the same digits as `model.predict(x)` (an all-but-blank uint8 image is unchanged in effect).
+
+    Examples:
+        >>> images = np.zeros((2, 28, 28), "float32"); images[:, 5, 5] = [200.0, 200.0 / 255]
+        >>> keras.ops.convert_to_numpy(either_scale(images))[:, 5, 5].round(3).tolist()
+        [200.0, 200.0]
+    """
+    peak = keras.ops.max(images, axis=(1, 2), keepdims=True)
+    return keras.ops.where(peak <= 1.0, images * 255.0, images)
 
 
 def build_model(
@@ -91,7 +107,7 @@ def build_model(
         classes = spec.weights_for(str(weights)).config.get("classes", classes)
 
     inputs = keras.Input(shape=(28, 28), name="image")
-    x = layers.Rescaling(1.0 / 255, name="rescale")(inputs)
+    x = layers.Rescaling(1.0 / 255, name="rescale")(either_scale(inputs))
     x = layers.Reshape((timesteps, IMAGE_PIXELS // timesteps), name="timesteps")(x)
     features = body(x, units)
     x = layers.Dropout(dropout, name="dropout")(features) if dropout else features
@@ -162,7 +178,7 @@ def lstm(weights: str | None = None, timesteps: int = 28, units: int | None = No
     """A single-layer LSTM classifier of MNIST digits read as `timesteps` rows.
 
     The model takes MNIST-form pixels ``(n, 28, 28)`` in [0, 255], light on black, as MNIST
-    ships them: do not divide by 255 (it rescales inside; ``x / 255`` reads as a blank digit).
+    ships them, or divided by 255 (an image whose brightest pixel is at most 1 is read so).
     For your own pictures use `seqmnist_zoo.predict_digits`, which puts them in that form.
 
     Args:

@@ -14,6 +14,7 @@ import keras
 import numpy as np
 
 from .errors import InvalidArgumentError
+from .models import either_scale
 
 
 def read_along(model: keras.Model, images, batch_size: int = 256) -> np.ndarray:
@@ -86,7 +87,8 @@ def _read_blanked(model, images, steps: int, batch_size: int) -> np.ndarray:
 
 def _stepwise_model(model: keras.Model, recurrent) -> keras.Model:
     """The model's own layers in order, with the top recurrent layer's cell returning every step."""
-    x = inputs = keras.Input(shape=(28, 28))
+    inputs = keras.Input(shape=(28, 28))
+    x = either_scale(inputs)
     try:
         for layer in model.layers[1:]:
             if layer is recurrent:

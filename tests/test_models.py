@@ -161,3 +161,22 @@ def test_weights_file_must_be_a_weights_h5(tmp_path):
     other.write_bytes(b"x")
     with pytest.raises(InvalidArgumentError, match=r"'\.weights\.h5'"):
         get_model("gru", weights=str(other))
+
+
+def test_pixels_divided_by_255_are_read_like_the_raw_pixels(mnist, tmp_path):
+    """Tutorials feed x / 255.: the model reads that scale too, saved and loaded or not."""
+    from seqmnist_zoo.reading import read_along
+
+    _, (x, y) = mnist
+    x, y = x[:500], y[:500]
+    model = get_model("gru", weights="mnist")
+    raw = model.predict(x, verbose=0)
+    assert (raw.argmax(1) == y).mean() > 0.98
+    for scaled in (x / 255.0, (x / 255.0).astype("float32")):
+        assert np.allclose(model.predict(scaled, verbose=0), raw, atol=1e-5)
+        assert np.allclose(np.asarray(model(scaled[:50])), raw[:50], atol=1e-5)
+    model.save(tmp_path / "gru.keras")
+    loaded = keras.saving.load_model(tmp_path / "gru.keras")
+    assert np.allclose(loaded.predict(x / 255.0, verbose=0), raw, atol=1e-5)
+    beliefs = read_along(model, x[:20] / 255.0)
+    assert (beliefs[:, -1].argmax(-1) == raw[:20].argmax(1)).all()
