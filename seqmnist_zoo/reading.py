@@ -20,7 +20,9 @@ from .models import either_scale
 def read_along(model: keras.Model, images, batch_size: int = 256) -> np.ndarray:
     """Class probabilities after each timestep: ``(n, timesteps, classes)``.
 
-    `images` are MNIST-form digits ``(n, 28, 28)`` as the model takes them. The last step equals
+    `images` are MNIST-form digits ``(n, 28, 28)`` as the model takes them (flat ``(n, 784)``
+    vectors too), or a picture's path or PIL image, read the way `predict_digits` reads it. The
+    last step equals
     ``model.predict(images)``. Works for any `timesteps` and for plugin families built by the
     zoo's builder; other models get an `InvalidArgumentError` that says why.
 
@@ -47,9 +49,7 @@ def belief_reader(model: keras.Model, batch_size: int = 256):
     stepwise = None if blanked else _stepwise_model(model, recurrent)
 
     def read(images) -> np.ndarray:
-        images = np.asarray(images, dtype="float32")
-        if images.ndim != 3 or images.shape[1:] != (28, 28):
-            raise InvalidArgumentError(f"read_along takes MNIST-form digits (n, 28, 28); got {images.shape}")
+        images = _mnist_form(images)
         if blanked:
             return _read_blanked(model, images, steps, batch_size)
         return _as_probabilities(model, _run(stepwise, images, batch_size))
@@ -83,6 +83,32 @@ def _read_blanked(model, images, steps: int, batch_size: int) -> np.ndarray:
     prefixes = blanked_after(images, steps).reshape(-1, 28, 28)
     probabilities = _run(model, prefixes, batch_size)
     return _as_probabilities(model, probabilities).reshape(len(images), steps, -1)
+
+
+def _mnist_form(images) -> np.ndarray:
+    """MNIST-form digits ``(n, 28, 28)``: arrays as they are (one digit, or flat 784 vectors,
+    reshaped); a picture's path or a PIL image goes through the reader first."""
+    from pathlib import Path
+
+    if isinstance(images, (str, Path)) or hasattr(images, "getbands"):
+        from .preprocess import prepare_digits
+
+        return prepare_digits(images).astype("float32")
+    try:
+        images = np.asarray(images, dtype="float32")
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(
+            f"read_along takes MNIST-form digits (n, 28, 28), a picture's path or a PIL image; "
+            f"got {type(images).__name__}") from None
+    if images.shape == (28, 28) or images.shape == (784,):
+        images = images.reshape(1, 28, 28)
+    elif images.ndim == 2 and images.shape[1] == 784:
+        images = images.reshape(-1, 28, 28)
+    if images.ndim != 3 or images.shape[1:] != (28, 28):
+        raise InvalidArgumentError(
+            f"read_along takes MNIST-form digits (n, 28, 28) (or flat (n, 784)), a picture's path or a "
+            f"PIL image; got shape {images.shape}")
+    return images
 
 
 def _stepwise_model(model: keras.Model, recurrent) -> keras.Model:

@@ -60,7 +60,7 @@ def test_any_timesteps_logits_and_plugin_conventions():
     with pytest.raises(InvalidArgumentError, match="'timesteps' reshape layer"):
         read_along(plain, x)
     with pytest.raises(InvalidArgumentError, match=r"\(n, 28, 28\)"):
-        read_along(get_model("gru", units=4), np.zeros((28, 28)))
+        read_along(get_model("gru", units=4), np.zeros((28, 27)))
 
 
 def test_decided_at_and_pictures(tmp_path, digits):
@@ -83,3 +83,25 @@ def test_cli_read_prints_every_step_and_writes_a_gif(tmp_path, run_cli):
     assert code == 0 and data["answer"] == 7 and len(data["beliefs"]) == 28
     code, _, err = run_cli("read", "lstm", tmp_path / "missing.png")
     assert code != 0 and "no such file or folder" in err and err.count("\n") == 1
+
+
+def test_read_along_takes_flat_vectors_and_pictures_and_says_what_it_takes(tmp_path):
+    from PIL import Image
+
+    from seqmnist_zoo import gru
+    from seqmnist_zoo.errors import InvalidArgumentError
+
+    model = gru(units=8)
+    digits = np.zeros((2, 28, 28), "float32")
+    digits[:, 6:22, 13:15] = 255
+    same = read_along(model, digits)
+    assert np.allclose(read_along(model, digits.reshape(2, 784)), same)
+    page = Image.new("L", (120, 160), 240)
+    page.paste(20, (55, 30, 63, 130))
+    page.save(tmp_path / "one.png")
+    assert read_along(model, tmp_path / "one.png").shape == (1, 28, 10)
+    assert read_along(model, str(tmp_path / "one.png")).shape == (1, 28, 10)
+    with pytest.raises(InvalidArgumentError, match=r"\(n, 28, 28\).*got shape \(2, 10\)"):
+        read_along(model, np.zeros((2, 10)))
+    with pytest.raises(InvalidArgumentError, match="a picture's path"):
+        read_along(model, {"not": "an image"})
