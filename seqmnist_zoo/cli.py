@@ -442,6 +442,10 @@ def tune(name, tuner_kind, max_trials, epochs, executions_per_trial, train_sampl
     from .tuning import tune as run_search
 
     settings = load_space(space) if space else {"hyperparameters": None}
+    if (tuner_kind or settings.get("tuner")) == "hyperband" and max_trials is not None:
+        _say("warning", "Hyperband does not count trials: it sizes its brackets from --epochs (its "
+             "max_epochs, factor 3), so --max-trials is not used; with --epochs 1 it trains a single "
+             "trial. Raise --epochs for a wider search.")
     result = run_search(
         name, tuner=tuner_kind or settings.get("tuner", "random"),
         max_trials=max_trials or settings.get("max_trials", 10),

@@ -289,3 +289,11 @@ def test_the_same_seed_draws_the_same_trials_seed_0_included(kind, tmp_path):
     first = drawn(0, "a")
     assert drawn(0, "b") == first  # KerasTuner alone draws a random seed when given 0
     assert drawn(1, "c") != first
+
+
+def test_hyperband_says_it_does_not_count_trials(tmp_path, tiny_space, run_cli, mnist_npz, monkeypatch):
+    monkeypatch.setenv("SEQMNIST_ZOO_DATA", str(mnist_npz))
+    code, out, err = run_cli("tune", "gru", "--tuner", "hyperband", "--max-trials", "2", "--epochs", "1",
+                             "--train-samples", "200", "--space", tiny_space, "--directory", tmp_path)
+    assert code == 0, err
+    assert "--max-trials is not used" in err and "single trial" in err
