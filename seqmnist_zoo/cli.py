@@ -143,13 +143,16 @@ def train(name, epochs, batch_size, learning_rate, timesteps, units, clipnorm, d
     Each run gets its own folder runs/NAME/version_N/ unless --output names the checkpoint.
     """
     get_model_spec(name).recipe_for(tag)  # an unknown name fails before TensorFlow loads
+    if output and Path(output).exists() and not overwrite:
+        raise click.UsageError(f"{output} already exists; pass --overwrite to replace it, or leave "
+                               "--output out to get a new runs/NAME/version_N/ folder")
     from .training import train as run_training
 
     result = run_training(
         name, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
         timesteps=timesteps, units=_units(units), clipnorm=clipnorm, dropout=dropout, seed=seed,
         train_samples=train_samples, logdir=logdir, output=output, overwrite=overwrite, data=data,
-        tag=tag)
+        tag=tag, verbose="auto" if sys.stdout.isatty() else 2)  # a log file gets a line per epoch
     record = result.record
     if record["best_epoch"] is None:
         raise SeqMnistZooError("interrupted before the first epoch ended; nothing was saved")
@@ -375,6 +378,9 @@ def export_command(name, export_format, weights, timesteps, units, output, overw
     from .pretrained import weights_sha256
 
     path = Path(output) if output else default_path(name, export_format)
+    if path.exists() and not overwrite:
+        raise click.UsageError(f"{path} already exists; pass --overwrite to replace it, or --output "
+                               "another path")
     contract = export_model(model, path, export_format, overwrite=overwrite, check_images=images,
                             weights_sha256=weights_sha256(get_model_spec(name), weights))
     click.echo(f"wrote {path} (input contract: {path}.json)")

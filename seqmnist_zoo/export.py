@@ -69,7 +69,7 @@ def export_model(model: keras.Model, path, format: str = "saved_model", *, overw
     if FORMATS[format] and path.suffix != FORMATS[format]:
         raise InvalidArgumentError(f"a {format} file must end in {FORMATS[format]!r}; got {path}")
     if path.exists() and not overwrite:
-        raise InvalidArgumentError(f"{path} already exists; pass --overwrite (overwrite=True) to replace it")
+        raise InvalidArgumentError(f"{path} already exists; pass overwrite=True to replace it")
     steps = _sequence_length(model)
     batch = None if format != "litert" or steps <= MAX_UNROLLED_STEPS else 1
     path.parent.mkdir(parents=True, exist_ok=True)

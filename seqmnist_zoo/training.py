@@ -85,7 +85,8 @@ def cpu_steps_per_execution(steps_per_epoch: int) -> int:
     return max(1, min(CPU_STEPS_PER_EXECUTION, steps_per_epoch // PROGRESS_UPDATES_PER_EPOCH))
 
 
-def budget_warning(accuracy: float | None, epochs: int, samples: int) -> str | None:
+def budget_warning(accuracy: float | None, epochs: int, samples: int,
+                   validated: int | None = None) -> str | None:
     """A warning when a validation accuracy is too close to chance to mean anything, else None.
 
     Examples:
@@ -96,7 +97,8 @@ def budget_warning(accuracy: float | None, epochs: int, samples: int) -> str | N
     """
     if accuracy is None or accuracy >= MEANINGFUL_ACCURACY:
         return None
-    return (f"validation accuracy {accuracy:.1%} is near chance ({CHANCE_ACCURACY:.0%}): {epochs} "
+    on = f" (measured on {validated:,} validation images)" if validated is not None else ""
+    return (f"validation accuracy {accuracy:.1%}{on} is near chance ({CHANCE_ACCURACY:.0%}): {epochs} "
             f"epoch(s) on {samples:,} images is too small a budget to mean anything; raise "
             "--epochs or --train-samples before trusting or comparing this result")
 
@@ -391,7 +393,7 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
         "training_path": path,
         "weights": str(output),
         "warning": budget_warning(checkpoint.best if checkpoint.best_epoch else None,
-                                  len(history.get("loss", [])), int(len(x_fit))),
+                                  len(history.get("loss", [])), int(len(x_fit)), int(len(x_val))),
         "environment": environment(),
     }
     run_record_path(output).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
@@ -415,8 +417,8 @@ def _checkpoint_path(name: str, output, overwrite: bool) -> Path:
         raise InvalidArgumentError(f"output {output} must end in '.weights.h5'")
     if output.exists() and not overwrite:
         raise InvalidArgumentError(
-            f"{output} already exists; pass --overwrite (overwrite=True) to replace it, or leave "
-            "--output out to get a new runs/NAME/version_N/ folder")
+            f"{output} already exists; pass overwrite=True to replace it, or leave output out to "
+            "get a new runs/NAME/version_N/ folder")
     output.parent.mkdir(parents=True, exist_ok=True)
     return output
 

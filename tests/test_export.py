@@ -55,7 +55,7 @@ def test_portable_recurrence_restores_the_layers():
 def test_existing_outputs_and_wrong_suffixes_are_refused(tmp_path):
     model = get_model("gru", units=4)
     (tmp_path / "m.onnx").write_bytes(b"keep me")
-    with pytest.raises(InvalidArgumentError, match="already exists; pass --overwrite"):
+    with pytest.raises(InvalidArgumentError, match="already exists; pass overwrite=True"):
         export_model(model, tmp_path / "m.onnx", "onnx")
     assert (tmp_path / "m.onnx").read_bytes() == b"keep me"
     with pytest.raises(InvalidArgumentError, match="must end in '.tflite'"):
@@ -71,7 +71,8 @@ def test_cli_export_and_its_mistakes(tmp_path, run_cli, mnist_npz, monkeypatch):
     assert code == 0, err
     assert "same top-1 digit as Keras for 1,000" in stdout and out.is_file()
     code, _, err = run_cli("export", "lstm", "--format", "litert", "--output", out)
-    assert code == 2 and "already exists" in err and err.count("\n") == 1
+    assert code == 2 and "pass --overwrite to replace" in err and "overwrite=True" not in err
+    assert err.count("\n") == 1
     code, _, err = run_cli("export", "lstm", "--format", "coreml")
     assert code == 2 and "'coreml' is not one of" in err
     monkeypatch.setitem(sys.modules, "onnxruntime", None)

@@ -40,3 +40,14 @@ def test_public_names_resolve_and_unknown_is_attribute_error():
         assert getattr(seqmnist_zoo, name) is not None
     with pytest.raises(AttributeError, match="no_such_thing"):
         _ = seqmnist_zoo.no_such_thing
+
+
+def test_using_the_api_prints_no_framework_start_up_lines(python_env):
+    env = {k: v for k, v in python_env.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "SEQMNIST_ZOO_VERBOSE")}
+    code = ("from seqmnist_zoo import gru\nimport numpy as np\n"
+            "gru(units=4).predict(np.zeros((1, 28, 28)), verbose=0)\nprint('read')")
+    done = subprocess.run([PYTHON, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "read" and done.stderr == "", done.stderr
+    shown = subprocess.run([PYTHON, "-c", code], env={**env, "SEQMNIST_ZOO_VERBOSE": "1"},
+                           capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == "read"  # the opt-out still works (what TF prints is its own)

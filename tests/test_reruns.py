@@ -71,6 +71,7 @@ def test_near_chance_results_are_called_so(tmp_path, mnist, run_cli, mnist_npz, 
     code, out, err = run_cli("train", "gru", "--epochs", "1", "--units", "4", "--train-samples", "100",
                              "--learning-rate", "0.0001", "--output", tmp_path / "g.weights.h5")
     assert code == 0 and "near chance (10%)" in err and "1 epoch(s) on 100 images" in err
+    assert re.search(r"measured on \d+ validation images", err)  # how little the figure rests on
     result = _tune(tmp_path, mnist, space={**TINY, "learning_rate": {"type": "fixed", "value": 1e-5}})
     summary = json.loads(result.summary.read_text())
     assert summary["warning"] and "near chance" in summary["warning"]
@@ -83,13 +84,14 @@ def test_train_never_overwrites_a_run_silently(tmp_path, mnist, monkeypatch, run
     assert first.output.parent.name == "version_0" and second.output.parent.name == "version_1"
     assert first.output.is_file() and second.output.is_file()
     assert json.loads(first.output.with_name("gru.json").read_text())["weights"] == str(first.output)
-    with pytest.raises(InvalidArgumentError, match="already exists; pass --overwrite"):
+    with pytest.raises(InvalidArgumentError, match="already exists; pass overwrite=True"):
         train("gru", epochs=1, units=4, train_samples=50, data=mnist, output=first.output, verbose=0)
     before = first.output.read_bytes()
     monkeypatch.setenv("SEQMNIST_ZOO_DATA", str(mnist_npz))
     code, _, err = run_cli("train", "gru", "--epochs", "1", "--units", "4", "--train-samples", "50",
                            "--output", first.output)
-    assert code == 2 and "already exists" in err and first.output.read_bytes() == before
+    assert code == 2 and "pass --overwrite" in err and "overwrite=True" not in err
+    assert first.output.read_bytes() == before
     code, _, _ = run_cli("train", "gru", "--epochs", "1", "--units", "4", "--train-samples", "50",
                          "--output", first.output, "--overwrite")
     assert code == 0
