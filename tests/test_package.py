@@ -51,3 +51,23 @@ def test_using_the_api_prints_no_framework_start_up_lines(python_env):
     shown = subprocess.run([PYTHON, "-c", code], env={**env, "SEQMNIST_ZOO_VERBOSE": "1"},
                            capture_output=True, text=True, check=True)
     assert shown.stdout.strip() == "read"  # the opt-out still works (what TF prints is its own)
+
+
+@pytest.mark.slow
+def test_the_sdist_carries_its_test_suite(tmp_path, python_env):
+    """An unpacked sdist collects every test: conftest, fixtures and the records they read."""
+    from conftest import REPO
+
+    subprocess.run([PYTHON, "-m", "build", "--sdist", "-o", str(tmp_path), str(REPO)],
+                   check=True, capture_output=True, env=python_env)
+    import tarfile
+
+    (archive,) = tmp_path.glob("*.tar.gz")
+    with tarfile.open(archive) as tar:
+        tar.extractall(tmp_path, filter="data")
+    unpacked = next(p for p in tmp_path.iterdir() if p.is_dir())
+    env = {**python_env, "PYTHONPATH": str(unpacked)}
+    collected = subprocess.run([PYTHON, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"],
+                               cwd=unpacked, env=env, capture_output=True, text=True)
+    assert collected.returncode == 0, collected.stdout[-2000:]
+    assert "error" not in collected.stdout.lower().split("collected")[-1]

@@ -28,7 +28,7 @@ def test_every_family_ships_mnist_weights():
     assert sorted(r.model for r in RECORDS if r.tag == "mnist") == list_models()
 
 
-@pytest.mark.parametrize("record", RECORDS, ids=lambda r: r.model)
+@pytest.mark.parametrize("record", RECORDS, ids=lambda r: f"{r.model}-{r.tag}")
 def test_record_is_complete_and_file_matches(record):
     path = record.path()
     assert path.is_file() and path.stat().st_size < MAX_BYTES
@@ -44,8 +44,16 @@ def test_record_is_complete_and_file_matches(record):
     assert record.training["val_accuracy"] > 0.9 and record.training["validation_samples"] == 5000
 
 
+@pytest.mark.parametrize("record", [r for r in RECORDS if r.tag != "mnist"],
+                         ids=lambda r: f"{r.model}-{r.tag}")
+def test_other_tags_keep_mnist_accuracy_and_record_the_recipe_that_makes_them(record):
+    spec = get_model_spec(record.model)
+    assert record.metrics["accuracy"] >= spec.weights_for("mnist").metrics["accuracy"] - 0.001
+    assert dict(record.recipe) == spec.recipe_for(record.tag).to_dict()  # `train --tag` remakes it
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("record", RECORDS, ids=lambda r: r.model)
+@pytest.mark.parametrize("record", RECORDS, ids=lambda r: f"{r.model}-{r.tag}")
 def test_shipped_weights_score_their_recorded_accuracy(record, mnist):
     model = get_model(record.model, weights=record.tag)
     result = evaluate(model, data=mnist[1])
