@@ -89,31 +89,38 @@ def font_files() -> list[Path]:
     return sorted(found)
 
 
+# matplotlib's text fonts; its math-symbol fonts, old-style figures (cmmi10) and placeholder
+# boxes (LastResort) hold no digits to read.
+TEXT_FONTS = ("DejaVu*", "STIXGeneral*", "cmr10", "cmb10", "cmss10", "cmtt10", "cmti10")
+
+
 def bundled_fonts() -> list[Path]:
-    """The TrueType fonts matplotlib ships (DejaVu, STIX, Computer Modern): the same on every machine.
+    """The text fonts matplotlib ships (DejaVu, STIX, Computer Modern): the same on every machine.
 
     Examples:
-        >>> any(path.name == "DejaVuSans.ttf" for path in bundled_fonts())
-        True
+        >>> len(bundled_fonts()), bundled_fonts()[0].name
+        (23, 'DejaVuSans-Bold.ttf')
     """
+    import fnmatch
+
     import matplotlib
 
-    return sorted((Path(matplotlib.get_data_path()) / "fonts" / "ttf").glob("*.ttf"))
+    fonts = (Path(matplotlib.get_data_path()) / "fonts" / "ttf").glob("*.ttf")
+    return sorted(f for f in fonts if any(fnmatch.fnmatch(f.stem, p) for p in TEXT_FONTS))
 
 
 def rendered_digits(fonts=None, size: int = 200) -> Iterator[tuple[int, str, object]]:
-    """Digits 0-9 typed in each font, black on white, as ``(digit, font name, PIL image)``.
-
-    Fonts without digit glyphs are skipped.
+    """Digits 0-9 typed in each font (default: `bundled_fonts`), black on white, as
+    ``(digit, font name, PIL image)``. Fonts without digit glyphs are skipped.
 
     Examples:
-        >>> digit, font, image = next(rendered_digits(font_files()[:1]))
+        >>> digit, font, image = next(rendered_digits(bundled_fonts()[:1]))
         >>> digit, image.size
         (0, (200, 200))
     """
     from PIL import Image, ImageDraw, ImageFont
 
-    for path in fonts if fonts is not None else font_files():
+    for path in fonts if fonts is not None else bundled_fonts():
         try:
             font = ImageFont.truetype(str(path), int(size * 0.6))
         except OSError:
