@@ -51,7 +51,7 @@ def on_files(files, config):
 
 def on_page_markdown(markdown, page, config, files):
     try:
-        markdown = cards.fill_sections(markdown)
+        markdown = cards.fill_sections(markdown, ROOT)
     except InvalidArgumentError as err:
         raise PluginError(f"{page.file.src_path}: {err}") from None
     markdown = markdown.replace("<!-- readme:quickstart -->", readme_quickstart())

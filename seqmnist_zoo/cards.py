@@ -43,151 +43,177 @@ def results_table() -> str:
     return "\n".join(rows)
 
 
-def performance_section(path=None) -> str:
-    """The benchmark tables last written by ``python benchmarks/run.py``, or how to make them.
+def performance_section(path) -> str:
+    """The benchmark tables of a ``benchmarks/results.json`` record (``python benchmarks/run.py``).
 
     Examples:
-        >>> performance_section("/nonexistent.json").startswith("Not measured yet")
-        True
+        >>> performance_section("/nonexistent.json")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        seqmnist_zoo.errors.InvalidArgumentError: no record at /nonexistent.json: run `python ...
     """
-    return _benchmark_markdown(path or BENCHMARKS / "results.json", "python benchmarks/run.py")
+    return _benchmark_markdown(path, "python benchmarks/run.py")
 
 
-def realworld_section(path=None) -> str:
-    """The table last written by ``python benchmarks/realworld.py``, or how to make it.
+def realworld_section(path) -> str:
+    """The made-sets table of a ``benchmarks/realworld.json`` record (``python benchmarks/realworld.py``).
 
     Examples:
-        >>> realworld_section("/nonexistent.json")
-        'Not measured yet: run `python benchmarks/realworld.py`.'
+        >>> realworld_section("/nonexistent.json")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        seqmnist_zoo.errors.InvalidArgumentError: no record at /nonexistent.json: run `python ...
     """
-    return _benchmark_markdown(path or BENCHMARKS / "realworld.json", "python benchmarks/realworld.py")
+    return _benchmark_markdown(path, "python benchmarks/realworld.py")
 
 
-def export_section(path=None) -> str:
-    """The export check table last written by ``python benchmarks/export.py``, or how to make it.
+def realdigits_section(path) -> str:
+    """The real-handwriting table of a ``benchmarks/realworld.json`` record.
 
     Examples:
-        >>> export_section("/nonexistent.json")
-        'Not measured yet: run `python benchmarks/export.py`.'
+        >>> realdigits_section("/nonexistent.json")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        seqmnist_zoo.errors.InvalidArgumentError: no record at /nonexistent.json: run `python ...
     """
-    return _benchmark_markdown(path or BENCHMARKS / "export.json", "python benchmarks/export.py")
+    record = _record(path, "python benchmarks/realworld.py --real-only")
+    if "real" not in record:
+        raise InvalidArgumentError(f"{path} has no real-handwriting table: run "
+                                   "`python benchmarks/realworld.py --real-only` in the checkout")
+    return record["real"]["markdown"]
 
 
-def training_options_section(path=None) -> str:
+def export_section(path) -> str:
+    """The export check table of a ``benchmarks/export.json`` record (``python benchmarks/export.py``).
+
+    Examples:
+        >>> export_section("/nonexistent.json")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        seqmnist_zoo.errors.InvalidArgumentError: no record at /nonexistent.json: run `python ...
+    """
+    return _benchmark_markdown(path, "python benchmarks/export.py")
+
+
+def training_options_section(path) -> str:
     """What each candidate CPU training speed-up measured (``benchmarks/training_options.py``).
 
     Examples:
-        >>> training_options_section("/nonexistent.json")
-        'Not measured yet: run `python benchmarks/training_options.py --output FILE`.'
+        >>> training_options_section("/nonexistent.json")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        seqmnist_zoo.errors.InvalidArgumentError: no record at /nonexistent.json: run `python ...
     """
-    return _benchmark_markdown(path or BENCHMARKS / "training_options_lstm.json",
-                               "python benchmarks/training_options.py --output FILE")
+    return _benchmark_markdown(path, "python benchmarks/training_options.py --output FILE")
 
 
-def fused_accuracy_section(path=None) -> str:
+def fused_accuracy_section(path) -> str:
     """Shipped recipes trained on the CPU fast path (``benchmarks/fused_accuracy.py``).
 
     Examples:
-        >>> fused_accuracy_section("/nonexistent.json")
-        'Not measured yet: run `python benchmarks/fused_accuracy.py`.'
+        >>> fused_accuracy_section("/nonexistent.json")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        seqmnist_zoo.errors.InvalidArgumentError: no record at /nonexistent.json: run `python ...
     """
-    return _benchmark_markdown(path or BENCHMARKS / "fused_accuracy.json",
-                               "python benchmarks/fused_accuracy.py")
+    return _benchmark_markdown(path, "python benchmarks/fused_accuracy.py")
 
 
-def tune_trials_section(path=None) -> str:
-    """Seconds per `tune` trial, plain fit vs the CPU fast path (``benchmarks/tune_trials.py``).
+def tune_trials_section(folder) -> str:
+    """Seconds per `tune` trial, plain fit vs the CPU fast path: every ``tune_trials_*.json`` of
+    a benchmarks `folder` (``benchmarks/tune_trials.py``), smallest first.
 
     Examples:
-        >>> tune_trials_section("/nonexistent.json")
-        'Not measured yet: run `python benchmarks/tune_trials.py`.'
+        >>> tune_trials_section("/nonexistent")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        seqmnist_zoo.errors.InvalidArgumentError: no record at /nonexistent/tune_trials_*.json: ...
     """
-    paths = [path] if path else sorted(BENCHMARKS.glob("tune_trials_*.json"),
-                                       key=lambda p: int(p.stem.rsplit("_", 1)[1]))  # by size
-    return "\n\n".join(_benchmark_markdown(p, "python benchmarks/tune_trials.py") for p in paths
-                       ) or "Not measured yet: run `python benchmarks/tune_trials.py`."
+    command = "python benchmarks/tune_trials.py"
+    paths = sorted(Path(folder).glob("tune_trials_*.json"), key=lambda p: int(p.stem.rsplit("_", 1)[1]))
+    if not paths:
+        raise InvalidArgumentError(f"no record at {folder}/tune_trials_*.json: run `{command}` "
+                                   "in the checkout")
+    return "\n\n".join(_benchmark_markdown(p, command) for p in paths)
 
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-
-
-def realdigits_section(path=None) -> str:
-    """The real-handwriting table last written by ``python benchmarks/realworld.py``.
-
-    Examples:
-        >>> realdigits_section("/nonexistent.json")
-        'Not measured yet: run `python benchmarks/realworld.py --real-only`.'
-    """
-    path = Path(path or BENCHMARKS / "realworld.json")
-    command = "python benchmarks/realworld.py --real-only"
-    record = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    return record["real"]["markdown"] if "real" in record else f"Not measured yet: run `{command}`."
+def _record(path, command: str) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidArgumentError(f"no record at {path}: run `{command}` in the checkout")
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def _benchmark_markdown(path, command: str) -> str:
-    path = Path(path)
-    if not path.is_file():
-        return f"Not measured yet: run `{command}`."
-    return json.loads(path.read_text(encoding="utf-8"))["markdown"]
+    return _record(path, command)["markdown"]
 
 
-SECTIONS = {"results": results_table, "performance": performance_section,
-            "realworld": realworld_section, "realdigits": realdigits_section, "export": export_section,
-            "training_options": training_options_section, "fused_accuracy": fused_accuracy_section,
-            "tune_trials": tune_trials_section}
+# Each generated section: the function that writes it and the record it reads, relative to the
+# checkout being documented (the installed package never reads a repository's folders itself).
+SECTIONS = {
+    "results": (results_table, None),
+    "performance": (performance_section, "benchmarks/results.json"),
+    "realworld": (realworld_section, "benchmarks/realworld.json"),
+    "realdigits": (realdigits_section, "benchmarks/realworld.json"),
+    "export": (export_section, "benchmarks/export.json"),
+    "training_options": (training_options_section, "benchmarks/training_options_lstm.json"),
+    "fused_accuracy": (fused_accuracy_section, "benchmarks/fused_accuracy.json"),
+    "tune_trials": (tune_trials_section, "benchmarks"),
+}
 
 
-STUDIES = Path(__file__).resolve().parents[1] / "studies" / "results"
-
-
-def study_section(key: str, folder=None) -> str:
-    """A table of a recorded study, ``NAME.TABLE`` (written by ``seqmnist_zoo.study_runner``).
+def study_section(key: str, folder) -> str:
+    """A table of a recorded study, ``NAME.TABLE``, from a checkout's ``studies/results`` `folder`
+    (written by ``seqmnist_zoo.study_runner``).
 
     Examples:
-        >>> study_section("plain_rnn.summary").splitlines()[0].startswith("| runs |")
+        >>> results = pathlib.Path("studies/results")
+        >>> study_section("plain_rnn.summary", results).splitlines()[0].startswith("| runs |")
         True
-        >>> study_section("nothing.summary", "/nonexistent")
-        'Not run yet: run `python -m seqmnist_zoo.study_runner studies/nothing.json`.'
-        >>> study_section("plain_rnn.nope")
+        >>> study_section("nothing.summary", "/nonexistent")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        seqmnist_zoo.errors.InvalidArgumentError: study 'nothing' has no record in /nonexistent: run ...
+        >>> study_section("plain_rnn.nope", results)
         Traceback (most recent call last):
         seqmnist_zoo.errors.InvalidArgumentError: study 'plain_rnn' has no table 'nope'; it has: ...
     """
     name, table = key.split(".", 1)
-    path = Path(folder or STUDIES) / f"{name}.json"
+    path = Path(folder) / f"{name}.json"
     if not path.is_file():
-        return f"Not run yet: run `python -m seqmnist_zoo.study_runner studies/{name}.json`."
+        raise InvalidArgumentError(f"study {name!r} has no record in {folder}: run "
+                                   f"`python -m seqmnist_zoo.study_runner studies/{name}.json`")
     tables = json.loads(path.read_text(encoding="utf-8")).get("markdown")
     if not tables:
-        return f"Not reported yet: run `python -m seqmnist_zoo.study_runner studies/{name}.json " \
-               "--report-only`."
+        raise InvalidArgumentError(f"study {name!r} is not reported yet: run `python -m "
+                                   f"seqmnist_zoo.study_runner studies/{name}.json --report-only`")
     if table not in tables:
         raise InvalidArgumentError(f"study {name!r} has no table {table!r}; it has: "
                                    + ", ".join(sorted(tables)))
     return tables[table]
 
 
-def fill_sections(text: str) -> str:
-    """Replace the content between each known pair of markers with freshly generated text.
+def fill_sections(text: str, root) -> str:
+    """Replace the content between each known pair of markers with text generated from the
+    records of the checkout at `root`; a missing record is an `InvalidArgumentError`.
 
     ``<!-- NAME:start -->`` takes a `SECTIONS` entry; ``<!-- study NAME.TABLE:start -->`` a
     study's table (`study_section`).
 
     Examples:
-        >>> "| `lstm` |" in fill_sections("<!-- results:start -->\\n<!-- results:end -->")
+        >>> "| `lstm` |" in fill_sections("<!-- results:start -->\\n<!-- results:end -->", ".")
         True
     """
-    for name, make in SECTIONS.items():
+    root = Path(root)
+    for name, (make, record) in SECTIONS.items():
         pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
-        text = pattern.sub(lambda m, make=make: m.group(1) + make() + "\n" + m.group(2), text)
+        if not pattern.search(text):
+            continue
+        made = make() if record is None else make(root / record)
+        text = pattern.sub(lambda m, made=made: m.group(1) + made + "\n" + m.group(2), text)
     pattern = re.compile(r"(<!-- study ([\w.]+):start -->\n).*?(<!-- study \2:end -->)", re.S)
-    return pattern.sub(lambda m: m.group(1) + study_section(m.group(2)) + "\n" + m.group(3), text)
+    return pattern.sub(lambda m: m.group(1) + study_section(m.group(2), root / "studies" / "results")
+                       + "\n" + m.group(3), text)
 
 
 def main(argv=None) -> None:
+    """Regenerate the sections of each file from the records of the checkout it lies in."""
     for path in map(Path, argv if argv is not None else sys.argv[1:]):
-        path.write_text(fill_sections(path.read_text(encoding="utf-8")), encoding="utf-8")
+        root = next((p for p in path.resolve().parents if (p / "benchmarks").is_dir()), Path.cwd())
+        path.write_text(fill_sections(path.read_text(encoding="utf-8"), root), encoding="utf-8")
         print(f"updated {path}")
-
 
 
 def model_card(name: str) -> str:

@@ -57,4 +57,19 @@ def test_readme_results_table_is_generated_from_the_manifest():
 
     readme = (REPO / "README.md").read_text()
     assert "<!-- results:start -->\n| model |" in readme
-    assert fill_sections(readme) == readme, "run: python -m seqmnist_zoo.cards README.md"
+    assert fill_sections(readme, REPO) == readme, "run: python -m seqmnist_zoo.cards README.md"
+
+
+def test_tables_come_from_the_documented_checkout_and_a_missing_record_fails(tmp_path):
+    """The installed package reads no repository folder: a checkout without the record is an error
+    (mkdocs build --strict fails on it), not a placeholder printed into the docs."""
+    from seqmnist_zoo.cards import fill_sections
+    from seqmnist_zoo.errors import InvalidArgumentError
+
+    page = "<!-- realworld:start -->\n<!-- realworld:end -->\n"
+    assert "| `lstm` |" in fill_sections(page, REPO)
+    with pytest.raises(InvalidArgumentError, match="no record at .*realworld.json"):
+        fill_sections(page, tmp_path)
+    with pytest.raises(InvalidArgumentError, match="study 'plain_rnn' has no record"):
+        study = "<!-- study plain_rnn.summary:start -->\n<!-- study plain_rnn.summary:end -->"
+        fill_sections(study, tmp_path)

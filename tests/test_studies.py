@@ -54,7 +54,7 @@ def test_every_study_is_on_a_guide_page_filled_from_its_record():
     for path in STUDIES:
         showing = [name for name, text in pages.items() if f"<!-- study {path.stem}." in text]
         assert showing, f"no docs page shows the {path.stem} study"
-        filled = fill_sections(pages[showing[0]])
+        filled = fill_sections(pages[showing[0]], REPO)
         record = read_record(load_study(path), REPO / "studies" / "results")
         for table in record.get("markdown", {}).values():
             assert table in filled
