@@ -10,6 +10,7 @@ a coarse binarised scan, a pen width), saved dark on white, and read back throug
 from __future__ import annotations
 
 import os
+import warnings
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
@@ -113,7 +114,9 @@ def handwriting_variant(digit: np.ndarray, rng: np.random.Generator, label: int 
     if max(page.shape) < 8:
         page = np.pad(page, 4, constant_values=255.0)
     try:
-        return normalize_digit(page, invert=True)
+        with warnings.catch_warnings():  # a broken stroke may read as two marks: the larger is kept
+            warnings.simplefilter("ignore")
+            return normalize_digit(page, invert=True)
     except ValueError:  # the warp left no stroke standing: keep the digit as it was
         return digit
 
