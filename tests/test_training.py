@@ -224,4 +224,4 @@ def test_publish_measures_copies_and_records(trained, tmp_path, mnist):
     assert record["metrics"]["samples"] == 10000 and 0 < record["metrics"]["accuracy"] <= 1
     assert shipped.stat().st_size < trained[0].stat().st_size  # no optimizer state shipped
     manifest = json.loads((tmp_path / "manifest.json").read_text())["weights"]
-    assert [r["tag"] for r in manifest if r["model"] == "gru"] == ["mine", "mnist"]
+    assert [r["tag"] for r in manifest if r["model"] == "gru"] == ["mine", "mnist", "mnist-robust"]
