@@ -263,15 +263,7 @@ def predict(name, images, weights, top_k, invert, raw, save_inputs, overwrite, e
     get_model_spec(name)
     if save_inputs:
         _refuse_to_replace(save_inputs, overwrite, "the pictures of an earlier run")
-    import warnings
-
-    from .preprocess import prepare_each
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        prepared = prepare_each(images, invert=invert, raw=raw, each_digit=each_digit)
-    for message in dict.fromkeys(str(w.message) for w in caught):
-        _say("warning", message)
+    prepared = _prepared(images, invert=invert, raw=raw, each_digit=each_digit)
     failed = [item for item in prepared if not item.ok]
     for item in failed:
         _say("error", str(item.error))
@@ -296,10 +288,24 @@ def predict(name, images, weights, top_k, invert, raw, save_inputs, overwrite, e
         sys.exit(1)
 
 
+def _prepared(images, **options):
+    """The reader's digits, its warnings said on stderr as the zoo's own lines (once each)."""
+    import warnings
+
+    from .preprocess import prepare_each
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        prepared = prepare_each(images, **options)
+    for message in dict.fromkeys(str(w.message) for w in caught):
+        _say("warning", message)
+    return prepared
+
+
 @cli.command()
 @click.argument("name")
 @click.argument("image", type=click.Path())
-@click.option("--weights", default="mnist", show_default=True, help="A tag or a .weights.h5 file.")
+@click.option("--weights", help="A tag or a .weights.h5 file [default: as predict's].")
 @click.option("--invert/--no-invert", default=None,
               help="Force reading the picture as dark ink on light paper (or not); default: detect.")
 @click.option("--raw", is_flag=True, help="IMAGE is already an MNIST-form 28x28 digit.")
@@ -311,22 +317,23 @@ def read(name, image, weights, invert, raw, gif, overwrite, as_json):
     get_model_spec(name)
     if gif and Path(gif).exists() and not overwrite:
         raise click.UsageError(f"{gif} exists; pass --overwrite to replace it, or name another file")
-    from .preprocess import all_prepared, prepare_each
+    from .preprocess import all_prepared
 
-    prepared = all_prepared(prepare_each(image, invert=invert, raw=raw))
+    prepared = all_prepared(_prepared(image, invert=invert, raw=raw))
     if len(prepared) != 1:
         raise click.UsageError(f"{image} holds {len(prepared)} digits; read takes one picture")
     digit = prepared[0]
     from .reading import decided_at, read_along
 
+    weights = weights or get_model_spec(name).reader_weights
     beliefs = read_along(_load(name, weights, None, None), digit.image[None])[0]
     final = int(beliefs[-1].argmax())
     if as_json:
-        click.echo(json.dumps({"image": digit.source, "steps": len(beliefs), "answer": final,
-                               "decided_at": decided_at(beliefs),
+        click.echo(json.dumps({"image": digit.source, "weights": str(weights), "steps": len(beliefs),
+                               "answer": final, "decided_at": decided_at(beliefs),
                                "beliefs": [[round(float(p), 6) for p in row] for row in beliefs]}))
     else:
-        click.echo(f"{digit.source}, read by {name} in {len(beliefs)} steps of "
+        click.echo(f"{digit.source}, read by {name} (weights {weights}) in {len(beliefs)} steps of "
                    f"{784 // len(beliefs)} pixels:")
         for step, row in enumerate(beliefs, start=1):
             top = int(row.argmax())

@@ -1,4 +1,26 @@
-"""The zoo's exceptions: one base class, so callers (and the CLI) can catch them all."""
+"""The zoo's exceptions (one base class, so callers and the CLI can catch them all) and warnings."""
+
+import sys
+import warnings
+from pathlib import Path
+
+_PACKAGE = str(Path(__file__).resolve().parent)
+
+
+def warn_user(message: str, category: type[Warning] = UserWarning) -> None:
+    """Warn, pointing at the first line outside the zoo (the user's call), not at the zoo's code.
+
+    Examples:
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     warn_user("two marks")
+        >>> caught[0].filename.startswith(_PACKAGE)
+        False
+    """
+    frame, level = sys._getframe(1), 1
+    while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level + 1)
 
 
 class SeqMnistZooError(Exception):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InvalidArgumentError
+from .errors import InvalidArgumentError, warn_user
 
 SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".npy")
 MAX_PIXELS = 50_000_000  # larger pictures are refused before decoding (decompression bombs)
@@ -84,8 +84,7 @@ def read_picture(path) -> np.ndarray:
                 _check_size(image.size, str(path))
                 frames = getattr(image, "n_frames", 1)
                 if frames > 1:
-                    warnings.warn(f"{path}: an animation of {frames} frames; reading the first",
-                                  stacklevel=2)
+                    warn_user(f"{path}: an animation of {frames} frames; reading the first")
                     image.seek(0)
                 return pil_to_grayscale(image)
     except Image.DecompressionBombError:
@@ -147,7 +146,7 @@ def as_grayscale_stack(array, what: str = "the array") -> np.ndarray:
     if not np.isfinite(array).all():
         raise InvalidArgumentError(f"{what}: holds NaN or infinite values; expected finite pixels")
     if floats and 0 < array.max() <= 1.0:
-        warnings.warn(UNIT_RANGE_WARNING, stacklevel=2)
+        warn_user(UNIT_RANGE_WARNING)
         array = array * 255.0
     if array.ndim == 3 and array.shape[-1] in (3, 4):  # one colour picture (a stack is wider)
         if array.shape[-1] == 4:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InvalidArgumentError, NoDigitError, SeqMnistZooError
+from .errors import InvalidArgumentError, NoDigitError, SeqMnistZooError, warn_user
 from .images import as_grayscale_stack, expand_paths, pil_to_grayscale, read_file
 from .marks import INK_LEVEL, Mark, digit_marks, main_mark
 
@@ -63,8 +63,8 @@ def normalize_digit(image, invert: bool | None = None) -> np.ndarray:
     """
     ink, marks = _ink_and_marks(image, invert)
     if len(marks) > 1:
-        warnings.warn(f"{len(marks)} digit-sized marks side by side; read the one with the most ink "
-                      "(each_digit=True, or --each-digit, reads every one)", stacklevel=2)
+        warn_user(f"{len(marks)} digit-sized marks side by side; read the one with the most ink "
+                  "(each_digit=True in the API, predict --each-digit at the CLI, reads every one)")
     return _mnist_form(ink, main_mark(marks))
 
 
@@ -288,7 +288,7 @@ def prepare_each(inputs, invert: bool | None = None, raw: bool = False,
                 items.append(PreparedDigit(label, None, _as_zoo_error(err, label)))
                 continue
             for warning in caught:
-                warnings.warn(f"{label}: {warning.message}", warning.category, stacklevel=2)
+                warn_user(f"{label}: {warning.message}", warning.category)
             if len(digits) == 1:
                 items.append(PreparedDigit(label, digits[0]))
             else:

@@ -85,6 +85,23 @@ def test_cli_read_prints_every_step_and_writes_a_gif(tmp_path, run_cli):
     assert code != 0 and "no such file or folder" in err and err.count("\n") == 1
 
 
+def test_cli_read_names_its_weights_and_says_the_readers_warnings_as_its_own_lines(tmp_path, run_cli):
+    from PIL import Image, ImageDraw
+
+    from seqmnist_zoo import get_model_spec
+
+    page = Image.new("L", (200, 120), 255)
+    draw = ImageDraw.Draw(page)
+    draw.line([(40, 20), (40, 100)], fill=0, width=8)  # a 1
+    draw.line([(120, 20), (170, 20), (140, 100)], fill=0, width=8)  # a 7
+    page.save(tmp_path / "17.png")
+    code, out, err = run_cli("read", "lstm", tmp_path / "17.png")
+    assert code == 0, err
+    assert f"(weights {get_model_spec('lstm').reader_weights})" in out.splitlines()[0]
+    assert err.startswith("seqmnist-zoo: warning: ") and "2 digit-sized marks" in err
+    assert "Warning" not in err and ".py:" not in err  # no Python warning lines
+
+
 def test_read_along_takes_flat_vectors_and_pictures_and_says_what_it_takes(tmp_path):
     from PIL import Image
 
