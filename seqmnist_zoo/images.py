@@ -87,12 +87,14 @@ def read_picture(path) -> np.ndarray:
                     warn_user(f"{path}: an animation of {frames} frames; reading the first")
                     image.seek(0)
                 return pil_to_grayscale(image)
+    except InvalidArgumentError:
+        raise  # our own size check, already one line
     except Image.DecompressionBombError:
         raise InvalidArgumentError(f"{path}: the picture is larger than {MAX_PIXELS:,} pixels; "
                                    "scale it down first") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
         raise InvalidArgumentError(
-            f"{path}: not a readable image ({_first_line(err)}); accepted: {', '.join(SUFFIXES)}"
+            f"{path}: not a readable image ({_first_line(err, path)}); accepted: {', '.join(SUFFIXES)}"
         ) from None
 
 
@@ -167,6 +169,10 @@ def _check_size(size, what: str) -> None:
                                    f"at least {MIN_LONGER_SIDE} pixels one way is needed")
 
 
-def _first_line(err: Exception) -> str:
+def _first_line(err: Exception, path=None) -> str:
+    """The error's first line, without the file's name when the message repeats it."""
     text = str(err).strip().splitlines()
-    return (text[0][:160] if text else type(err).__name__)
+    line = text[0][:160] if text else type(err).__name__
+    if path is not None:
+        line = line.replace(repr(str(path)), "").replace(str(path), "").strip(" :") or type(err).__name__
+    return line

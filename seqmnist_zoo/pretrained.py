@@ -109,7 +109,7 @@ def resolve_weights(spec: ModelSpec, weights, config: dict[str, Any]) -> Path | 
         raise WeightsError(f"weights file {path} does not exist")
     raise InvalidArgumentError(
         f"weights={weights!r} is neither a pretrained tag of {spec.name!r} ({_tags(spec)}) "
-        "nor an existing .weights.h5 file; use None for random initialisation"
+        "nor an existing file; accepted: one of those tags or a .weights.h5 file"
     )
 
 

@@ -70,7 +70,7 @@ def _png_header_only(path, width, height):
 @pytest.mark.parametrize("write,message", [
     (lambda p: p.write_bytes(b""), "not a readable image"),
     (lambda p: p.write_bytes(_png_bytes()[:60]), "not a readable image"),
-    (lambda p: Image.new("L", (1, 1)).save(p), "1x1 pixels is too small to hold a digit"),
+    (lambda p: Image.new("L", (1, 1)).save(p), r"\.png: 1x1 pixels is too small to hold a digit; at least"),
     (lambda p: _png_header_only(p, 20000, 20000), f"larger than {MAX_PIXELS:,} pixels"),
 ])
 def test_bad_pictures_are_one_line_errors(tmp_path, write, message):
@@ -78,7 +78,7 @@ def test_bad_pictures_are_one_line_errors(tmp_path, write, message):
     write(path)
     with pytest.raises(InvalidArgumentError, match=message) as caught:
         read_file(path)
-    assert "\n" not in str(caught.value) and str(path) in str(caught.value)
+    assert "\n" not in str(caught.value) and str(caught.value).count(str(path)) == 1
 
 
 def _png_bytes():

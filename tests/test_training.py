@@ -105,7 +105,7 @@ def test_predict_reports_bad_files_and_still_predicts_the_rest(run_cli, mnist, t
     (["train", "gru", "--output", "x.h5", "--train-samples", "50"], "must end in '.weights.h5'"),
     (["train", "gru", "--data", "/nonexistent/mnist.npz"], "no MNIST data at /nonexistent"),
     (["evaluate", "gru", "--weights", "missing.weights.h5"], "does not exist"),
-    (["evaluate", "gru", "--weights", "imagenet"], "neither a pretrained tag"),
+    (["evaluate", "gru", "--weights", "imagenet"], "accepted: one of those tags or a .weights.h5 file"),
     (["evaluate", "lstm", "--timesteps", "14"], "trained with timesteps=28"),
     (["predict", "nope", "x.png"], "unknown model"),
     (["predict", "gru"], "Missing argument"),
