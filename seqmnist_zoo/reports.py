@@ -179,12 +179,16 @@ def write_report(output, name: str, weights: str, result: dict[str, Any], figure
     return summary
 
 
+SAVED_INPUTS = "saved_inputs.txt"
+
+
 def write_inputs(folder, predictions) -> list[Path]:
     """Write the 28x28 digits a model saw, one PNG each, plus ``contact_sheet.png`` with captions.
 
     `predictions` are `DigitPrediction`s (or anything with ``source``, ``image`` and ``top``).
-    Pictures an earlier call left in `folder` are removed first, so the folder always shows one
-    run. Returns the files written, the contact sheet last.
+    The pictures an earlier call wrote (listed in ``saved_inputs.txt``) are removed first, so the
+    folder always shows one run; other files in it are left alone. A picture's digits read one
+    by one (``photo.png#2``) keep their number. Returns the files written, the contact sheet last.
 
     Examples:
         >>> from seqmnist_zoo.predict import DigitPrediction
@@ -198,11 +202,14 @@ def write_inputs(folder, predictions) -> list[Path]:
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    for stale in [*folder.glob("[0-9][0-9][0-9]_*.png"), folder / "contact_sheet.png"]:
-        stale.unlink(missing_ok=True)
+    listing = folder / SAVED_INPUTS
+    if listing.exists():
+        for name in listing.read_text().split():
+            (folder / Path(name).name).unlink(missing_ok=True)
     written = []
     for index, item in enumerate(predictions, start=1):
-        stem = re.sub(r"[^\w.-]+", "_", Path(item.source).stem)[:60]
+        stem = re.sub(r"\.\w+(?=#\d+$|$)", "", Path(item.source).name)  # "a.png#2" -> "a#2"
+        stem = re.sub(r"[^\w.#-]+", "_", stem)[:60]
         path = folder / f"{index:03d}_{stem}.png"
         Image.fromarray(np.asarray(item.image, "uint8")).save(path)
         written.append(path)
@@ -215,10 +222,13 @@ def write_inputs(folder, predictions) -> list[Path]:
     for axis, item in zip(axes.flat, predictions, strict=False):
         axis.imshow(item.image, cmap="gray", vmin=0, vmax=255)
         digit, probability = item.top[0]
-        axis.set_title(f"{Path(item.source).name[:16]}\n{digit} ({probability:.0%})", fontsize=7)
+        name = Path(item.source).name
+        name = name if len(name) <= 16 else "..." + name[-13:]  # the end holds "#2" and the suffix
+        axis.set_title(f"{name}\n{digit} ({probability:.0%})", fontsize=7)
     figure.suptitle("What the model saw (28x28) and its answer", fontsize=9)
     figure.tight_layout()
     sheet = folder / "contact_sheet.png"
     figure.savefig(sheet)
     plt.close(figure)
+    listing.write_text("".join(f"{path.name}\n" for path in [*written, sheet]))
     return [*written, sheet]

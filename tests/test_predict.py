@@ -42,20 +42,32 @@ def test_cli_predicts_a_folder_as_json_and_saves_what_the_model_saw(digits_folde
     results = json.loads(out)
     assert [r["top"][0]["digit"] for r in results] == [2, 5, 9] and len(results[0]["top"]) == 2
     files = sorted(p.name for p in seen.iterdir())
-    assert files == ["001_digit_2.png", "002_digit_5.png", "003_digit_9.png", "contact_sheet.png"]
+    assert files == ["001_digit_2.png", "002_digit_5.png", "003_digit_9.png", "contact_sheet.png",
+                     "saved_inputs.txt"]
     assert np.asarray(Image.open(seen / "002_digit_5.png")).shape == (28, 28)
 
 
 def test_save_inputs_twice_refuses_then_replaces_with_overwrite(digits_folder, tmp_path, run_cli):
     seen = tmp_path / "seen"
     assert run_cli("predict", "lstm", digits_folder, "--save-inputs", seen)[0] == 0
+    (seen / "007_my_notes.png").write_bytes(b"a file of the user's, not the zoo's")
     first = sorted(p.name for p in seen.iterdir())
     code, out, err = run_cli("predict", "lstm", digits_folder / "digit_5.png", "--save-inputs", seen)
     assert code == 2 and "--overwrite" in err and "Traceback" not in err
     assert sorted(p.name for p in seen.iterdir()) == first  # nothing lost
     assert run_cli("predict", "lstm", digits_folder / "digit_5.png", "--save-inputs", seen,
                    "--overwrite")[0] == 0
-    assert sorted(p.name for p in seen.iterdir()) == ["001_digit_5.png", "contact_sheet.png"]
+    assert sorted(p.name for p in seen.iterdir()) == ["001_digit_5.png", "007_my_notes.png",
+                                                      "contact_sheet.png", "saved_inputs.txt"]
+
+
+def test_saved_inputs_of_a_picture_read_digit_by_digit_keep_their_number(tmp_path):
+    from seqmnist_zoo.predict import DigitPrediction
+    from seqmnist_zoo.reports import write_inputs
+
+    seen = [DigitPrediction(f"photo.png#{k}", np.zeros((28, 28), "uint8"), ((k, 0.9),)) for k in (1, 2)]
+    names = [p.name for p in write_inputs(tmp_path, seen)]
+    assert names == ["001_photo#1.png", "002_photo#2.png", "contact_sheet.png"]
 
 
 def test_read_gif_and_report_never_replace_files_silently(digits_folder, tmp_path, run_cli):
