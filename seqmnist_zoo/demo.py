@@ -19,6 +19,18 @@ from .errors import InvalidArgumentError, SeqMnistZooError
 GRADIO_MAJOR = 6
 MAX_UPLOAD = "5mb"
 DRAW_PROMPT = "Draw a digit in the box (mouse or finger), one digit, as large as you like."
+UPLOAD_TYPES = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".npy"]
+# Gradio's Sketchpad starts, and restarts after "Clear canvas", with no tool chosen ("select the
+# draw tool to start"); the page picks the brush whenever that happens, so a stroke draws at once.
+PICK_BRUSH = """() => {
+  setInterval(() => {
+    const pad = document.querySelector("#pad");
+    if (pad && pad.innerText.includes("select the draw tool")) {
+      const brush = pad.querySelector("button[aria-label='Brush']");
+      if (brush) brush.click();
+    }
+  }, 250);
+}"""
 
 
 class ZooReader:
@@ -43,19 +55,26 @@ class ZooReader:
     def answer(self, picture, family: str | None = None) -> dict[str, Any]:
         """The 28x28 digit seen, every family's top 3, and `family`'s belief after each step.
 
-        `picture` is a Sketchpad value (a dict with a ``composite``), an array or None. Returns a
-        ``message`` instead of answers when there is nothing to read.
+        `picture` is a Sketchpad value (a dict with a ``composite``), an array, a file's path or
+        None. Returns a ``message`` instead of answers when there is nothing to read, or why a
+        picture cannot be read.
         """
         from .preprocess import prepare_each
         from .reading import decided_at
 
         image = picture.get("composite") if isinstance(picture, dict) else picture
-        if image is None or not np.asarray(image).size:
+        if isinstance(image, (str, os.PathLike)):
+            item = prepare_each([image])[0]
+            if not item.ok:  # the server's copy has a temporary path: name the file only
+                why = str(item.error).replace(str(image), os.path.basename(image))
+                return {"message": f"Cannot read this picture: {why}"}
+        elif image is None or not np.asarray(image).size:
             return {"message": DRAW_PROMPT}
-        item = prepare_each(np.asarray(image))[0]
-        if not item.ok:
-            blank = "no digit found" in str(item.error)
-            return {"message": DRAW_PROMPT if blank else f"Cannot read this picture: {item.error}"}
+        else:
+            item = prepare_each(np.asarray(image))[0]
+            if not item.ok:
+                blank = "no digit found" in str(item.error)
+                return {"message": DRAW_PROMPT if blank else f"Cannot read this picture: {item.error}"}
         family = family if family in self.models else self.names[0]
         digit = item.image[None]
         with self.lock:
@@ -131,12 +150,13 @@ def build_demo(reader: ZooReader | None = None):
                 family = gr.Dropdown(reader.names, value=reader.names[0], label="Belief of",
                                      elem_id="family")
                 clear = gr.Button("Clear", elem_id="clear")
-                upload = gr.Image(label=f"Or upload a picture (up to {MAX_UPLOAD})", type="numpy",
-                                  image_mode="RGBA", sources=("upload",), elem_id="upload",
-                                  height=160)
+                # A file, not an Image: the zoo's reader opens it, so a broken one gets the zoo's
+                # message on the page instead of Gradio's preprocessing error.
+                upload = gr.File(label=f"Or upload a picture (up to {MAX_UPLOAD})", type="filepath",
+                                 file_types=UPLOAD_TYPES, elem_id="upload", height=120)
             with gr.Column():
                 message = gr.Markdown(DRAW_PROMPT, elem_id="message")
-                seen = gr.Image(label="What the models see (28x28)", interactive=False,
+                seen = gr.Image(label="What the models see (28x28)", interactive=False, buttons=[],
                                 elem_id="seen", height=224, width=224)
                 table = gr.Dataframe(headers=["model", "1st", "2nd", "3rd"], label="Top 3",
                                      interactive=False, elem_id="top3")
@@ -146,6 +166,7 @@ def build_demo(reader: ZooReader | None = None):
         family.change(respond, [pad, family], outputs, api_name=False)
         upload.upload(respond, [upload, family], outputs, api_name="predict_upload")
         clear.click(lambda: (None, None), None, [pad, upload], api_name=False)
+        demo.load(None, None, None, js=PICK_BRUSH, api_name=False)
     return demo
 
 
