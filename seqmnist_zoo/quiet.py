@@ -63,20 +63,6 @@ def framework_logs_silenced():
                 logging.getLogger(name).setLevel(level)
 
 
-def start_keras_quietly() -> None:
-    """Import Keras and start its backend once, with the backend's start-up lines kept off stderr.
-
-    Every path into the zoo that needs Keras calls it first; `SEQMNIST_ZOO_VERBOSE=1` shows them.
-    """
-    if "keras" in sys.modules or os.environ.get("SEQMNIST_ZOO_VERBOSE"):
-        return
-    with framework_logs_silenced():
-        import keras  # noqa: F401
-
-        if "tensorflow" in sys.modules:
-            sys.modules["tensorflow"].config.list_physical_devices()  # the CUDA probe, now
-
-
 def _writes_to_descriptor_2(stream) -> bool:
     try:
         return stream.fileno() == 2
