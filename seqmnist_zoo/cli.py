@@ -305,7 +305,8 @@ def _prepared(images, **options):
 @cli.command()
 @click.argument("name")
 @click.argument("image", type=click.Path())
-@click.option("--weights", help="A tag or a .weights.h5 file [default: as predict's].")
+@click.option("--weights", help="A tag or a .weights.h5 file [default: mnist-robust where shipped, "
+                                 "else mnist, as predict].")
 @click.option("--invert/--no-invert", default=None,
               help="Force reading the picture as dark ink on light paper (or not); default: detect.")
 @click.option("--raw", is_flag=True, help="IMAGE is already an MNIST-form 28x28 digit.")

@@ -14,12 +14,12 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InvalidArgumentError, SeqMnistZooError
+from .errors import InvalidArgumentError, NoDigitError, SeqMnistZooError
+from .images import SUFFIXES
 
 GRADIO_MAJOR = 6
 MAX_UPLOAD = "5mb"
 DRAW_PROMPT = "Draw a digit in the box (mouse or finger), one digit, as large as you like."
-UPLOAD_TYPES = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".npy"]
 # Gradio's Sketchpad starts, and restarts after "Clear canvas", with no tool chosen ("select the
 # draw tool to start"); the page picks the brush whenever that happens, so a stroke draws at once.
 PICK_BRUSH = """() => {
@@ -63,18 +63,16 @@ class ZooReader:
         from .reading import decided_at
 
         image = picture.get("composite") if isinstance(picture, dict) else picture
-        if isinstance(image, (str, os.PathLike)):
-            item = prepare_each([image])[0]
-            if not item.ok:  # the server's copy has a temporary path: name the file only
-                why = str(item.error).replace(str(image), os.path.basename(image))
-                return {"message": f"Cannot read this picture: {why}"}
-        elif image is None or not np.asarray(image).size:
+        uploaded = isinstance(image, (str, os.PathLike))
+        if not uploaded and (image is None or not np.asarray(image).size):
             return {"message": DRAW_PROMPT}
-        else:
-            item = prepare_each(np.asarray(image))[0]
-            if not item.ok:
-                blank = "no digit found" in str(item.error)
-                return {"message": DRAW_PROMPT if blank else f"Cannot read this picture: {item.error}"}
+        item = prepare_each([image] if uploaded else np.asarray(image))[0]
+        if not item.ok:
+            if not uploaded and isinstance(item.error, NoDigitError):  # an empty drawing
+                return {"message": DRAW_PROMPT}
+            why = str(item.error)  # an upload's server copy has a temporary path: name the file only
+            why = why.replace(str(image), os.path.basename(image)) if uploaded else why
+            return {"message": f"Cannot read this picture: {why}"}
         family = family if family in self.models else self.names[0]
         digit = item.image[None]
         with self.lock:
@@ -153,7 +151,7 @@ def build_demo(reader: ZooReader | None = None):
                 # A file, not an Image: the zoo's reader opens it, so a broken one gets the zoo's
                 # message on the page instead of Gradio's preprocessing error.
                 upload = gr.File(label=f"Or upload a picture (up to {MAX_UPLOAD})", type="filepath",
-                                 file_types=UPLOAD_TYPES, elem_id="upload", height=120)
+                                 file_types=list(SUFFIXES), elem_id="upload", height=120)
             with gr.Column():
                 message = gr.Markdown(DRAW_PROMPT, elem_id="message")
                 seen = gr.Image(label="What the models see (28x28)", interactive=False, buttons=[],
