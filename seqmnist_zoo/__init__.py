@@ -11,8 +11,6 @@ Examples:
 from __future__ import annotations
 
 import importlib
-import os
-import sys
 from importlib.metadata import PackageNotFoundError, version
 
 try:
@@ -57,6 +55,9 @@ _PUBLIC = {
     "NoDigitError": "errors",
 }
 
+# Modules that import Keras as they load; the others start it, quietly, only when a call needs it.
+_IMPORT_KERAS = {"models", "reading", "export", "training"}
+
 __all__ = sorted(_PUBLIC) + ["__version__"]
 
 
@@ -64,17 +65,13 @@ def __getattr__(name: str):
     if name not in _PUBLIC:
         raise AttributeError(f"module 'seqmnist_zoo' has no attribute {name!r}")
     module = f".{_PUBLIC[name]}"
-    if os.environ.get("SEQMNIST_ZOO_VERBOSE") or "keras" in sys.modules:
-        value = getattr(importlib.import_module(module, __name__), name)
-    else:
+    if _PUBLIC[name] in _IMPORT_KERAS:
         # The first name that needs Keras starts TensorFlow, whose C++ side prints its start-up
         # notices (oneDNN, CUDA probes) on stderr: kept off the user's screen, as the CLI does.
-        from .quiet import framework_logs_silenced
+        from .quiet import start_keras_quietly
 
-        with framework_logs_silenced():
-            value = getattr(importlib.import_module(module, __name__), name)
-            if "tensorflow" in sys.modules:
-                sys.modules["tensorflow"].config.list_physical_devices()  # the CUDA probe, now
+        start_keras_quietly()
+    value = getattr(importlib.import_module(module, __name__), name)
     globals()[name] = value  # later lookups skip this function
     return value
 

@@ -133,6 +133,9 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 
 
 def _download() -> dict[str, np.ndarray]:
+    from .quiet import start_keras_quietly
+
+    start_keras_quietly()
     from keras.utils import get_file
 
     cache = keras_cache_dir()

@@ -97,6 +97,9 @@ def rank(model, prepared: list[PreparedDigit], top_k: int = 3, weights=None) -> 
     ready = [item for item in prepared if item.ok]
     answers = {}
     if ready:
+        from .quiet import start_keras_quietly
+
+        start_keras_quietly()
         if isinstance(model, str):
             from .registry import get_model, get_model_spec
 

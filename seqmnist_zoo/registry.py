@@ -145,6 +145,9 @@ class ModelSpec:
         """
         if callable(self.builder):
             return self.builder
+        from .quiet import start_keras_quietly
+
+        start_keras_quietly()
         module_name, _, attr = self.builder.partition(":")
         return getattr(importlib.import_module(module_name), attr)
 
