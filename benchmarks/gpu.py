@@ -27,8 +27,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from seqmnist_zoo import get_model, list_models  # noqa: E402
-from seqmnist_zoo.registry import get_model_spec  # noqa: E402
-from seqmnist_zoo.training import compile_model  # noqa: E402
+from seqmnist_zoo.models.compile import compile_model  # noqa: E402
+from seqmnist_zoo.models.registry import get_model_spec  # noqa: E402
 
 BUDGET_S = 450  # stop starting new measurements after this many seconds
 

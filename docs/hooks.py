@@ -18,7 +18,7 @@ from mkdocs.structure.files import File
 from seqmnist_zoo import cards
 from seqmnist_zoo.cli import cli
 from seqmnist_zoo.errors import InvalidArgumentError
-from seqmnist_zoo.registry import list_models
+from seqmnist_zoo.models.registry import list_models
 
 ROOT = Path(__file__).resolve().parents[1]
 

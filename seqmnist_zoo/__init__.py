@@ -20,21 +20,21 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 # public name -> module that defines it
 _PUBLIC = {
-    "lstm": "models",
-    "gru": "models",
-    "bilstm": "models",
-    "stacked_lstm": "models",
-    "simple_rnn": "models",
-    "build_model": "models",
-    "list_models": "registry",
-    "get_model": "registry",
-    "get_model_spec": "registry",
-    "model_info": "registry",
-    "register_model": "registry",
-    "ModelSpec": "registry",
-    "WeightsSpec": "registry",
-    "Recipe": "registry",
-    "valid_timesteps": "registry",
+    "lstm": "models.builders",
+    "gru": "models.builders",
+    "bilstm": "models.builders",
+    "stacked_lstm": "models.builders",
+    "simple_rnn": "models.builders",
+    "build_model": "models.builders",
+    "list_models": "models.registry",
+    "get_model": "models.factory",
+    "get_model_spec": "models.registry",
+    "model_info": "models.registry",
+    "register_model": "models.registry",
+    "ModelSpec": "models.specs",
+    "WeightsSpec": "models.specs",
+    "Recipe": "models.specs",
+    "valid_timesteps": "models.specs",
     "load_mnist": "data",
     "prepare_digits": "preprocess",
     "prepare_each": "preprocess",
@@ -43,7 +43,7 @@ _PUBLIC = {
     "DigitPrediction": "predict",
     "export_model": "export",
     "read_along": "reading",
-    "compile_model": "training",
+    "compile_model": "models.compile",
     "train": "training",
     "evaluate": "training",
     "SeqMnistZooError": "errors",
@@ -56,7 +56,7 @@ _PUBLIC = {
 }
 
 # Modules that import Keras as they load; the others start it, quietly, only when a call needs it.
-_IMPORT_KERAS = {"models", "reading", "export", "training"}
+_IMPORT_KERAS = {"models.builders", "models.compile", "reading", "export", "training"}
 
 __all__ = sorted(_PUBLIC) + ["__version__"]
 

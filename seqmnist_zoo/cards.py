@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from .errors import InvalidArgumentError
-from .registry import list_models, model_info
+from .models.registry import list_models, model_info
 from .spread import seeds_text, spread_text
 
 

@@ -11,7 +11,8 @@ import click
 
 from . import __version__
 from .errors import SeqMnistZooError
-from .registry import ROBUST_TAG, get_model_spec, list_models, model_info
+from .models.registry import get_model_spec, list_models, model_info
+from .models.specs import ROBUST_TAG
 from .spread import seeds_text, spread_text
 
 
@@ -223,14 +224,14 @@ def _refuse_to_replace(folder, overwrite: bool, what: str) -> None:
 def _load(name: str, weights: str, timesteps, units):
     """Build NAME with `weights`; a file's sibling JSON record (from `train`) supplies its config."""
     get_model_spec(name)
-    from .pretrained import read_run_config
+    from .models.pretrained import read_run_config
 
     config = read_run_config(weights)
     if timesteps is not None:
         config["timesteps"] = timesteps
     if units is not None:
         config["units"] = _units(units)
-    from .registry import get_model
+    from .models.factory import get_model
 
     return get_model(name, weights=weights, **config)
 
@@ -383,7 +384,7 @@ def export_command(name, export_format, weights, timesteps, units, output, overw
         from .data import load_mnist
 
         images = load_mnist(data)[1][0][:1000]
-    from .pretrained import weights_sha256
+    from .models.pretrained import weights_sha256
 
     path = Path(output) if output else default_path(name, export_format)
     if path.exists() and not overwrite:
@@ -403,7 +404,7 @@ class _TuneCommand(click.Command):
     """`tune`, whose help ends with the search spaces and what each tuner needs."""
 
     def format_epilog(self, ctx, formatter):
-        from .registry import list_models
+        from .models.registry import list_models
         from .spaces import default_space, describe_space, shipped_spaces
 
         by_space: dict[str, list[str]] = {}

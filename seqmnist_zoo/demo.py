@@ -43,8 +43,9 @@ class ZooReader:
     """
 
     def __init__(self, names=None):
+        from .models.factory import get_model
+        from .models.registry import get_model_spec, list_models
         from .reading import belief_reader
-        from .registry import get_model, get_model_spec, list_models
 
         self.names = list(names or list_models(pretrained=True))
         self.models = {name: get_model(name, weights=get_model_spec(name).reader_weights)

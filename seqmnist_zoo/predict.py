@@ -101,7 +101,8 @@ def rank(model, prepared: list[PreparedDigit], top_k: int = 3, weights=None) -> 
 
         start_keras_quietly()
         if isinstance(model, str):
-            from .registry import get_model, get_model_spec
+            from .models.factory import get_model
+            from .models.registry import get_model_spec
 
             model = get_model(model, weights=weights or get_model_spec(model).reader_weights)
         from .training import predict_probabilities

@@ -12,10 +12,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .pretrained import read_run_config, run_record_path, sha256_of
-from .registry import get_model
+from .models.factory import get_model
+from .models.pretrained import read_run_config, run_record_path, sha256_of
 
-WEIGHTS_DIR = Path(__file__).parent / "weights"
+WEIGHTS_DIR = Path(__file__).parent / "models" / "weights"
 
 
 def publish(name: str, trained: str | Path, tag: str = "mnist", data=None,

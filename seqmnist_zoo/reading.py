@@ -14,7 +14,7 @@ import keras
 import numpy as np
 
 from .errors import InvalidArgumentError
-from .models import either_scale
+from .models.builders import either_scale
 
 
 def read_along(model: keras.Model, images, batch_size: int = 256) -> np.ndarray:

@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SeqMnistZooError
+from .models.factory import get_model
+from .models.registry import get_model_spec, list_models
 from .quiet import framework_logs_silenced
-from .registry import get_model, get_model_spec, list_models
 
 RESULTS = Path("tuning/results/seed_spread.json")
-MANIFEST = Path(__file__).parent / "weights" / "manifest.json"
+MANIFEST = Path(__file__).parent / "models" / "weights" / "manifest.json"
 COMMAND = "python -m seqmnist_zoo.spread"
 
 
@@ -123,7 +124,7 @@ def run_spread(names, seeds, results=RESULTS, runs_dir="runs/seeds", data=None,
         >>> run_spread(["simple_rnn"], [1])["simple_rnn"]["1"]["test_accuracy"]  # doctest: +SKIP
         0.98...
     """
-    from .pretrained import read_run_config
+    from .models.pretrained import read_run_config
     from .training import evaluate, train
 
     results = Path(results)

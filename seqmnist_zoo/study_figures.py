@@ -17,8 +17,6 @@ from typing import Any
 
 import numpy as np
 
-from .study_report import example_record  # noqa: F401 (the examples use it)
-
 COLORS = {"simple_rnn": "tab:red", "gru": "tab:green", "lstm": "tab:blue", "mlp": "tab:gray"}
 
 

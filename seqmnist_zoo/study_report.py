@@ -27,7 +27,7 @@ def current_runs(study: dict[str, Any], record: dict[str, Any]) -> list[dict[str
         >>> len(current_runs(study, record)), len(record["runs"])
         (2, 3)
     """
-    from .study_runner import find_run, planned_runs
+    from .study_record import find_run, planned_runs
 
     found = (find_run(record, r["group"], r["declared"], r["seed"]) for r in planned_runs(study))
     return [run for run in found if run is not None]
@@ -56,7 +56,7 @@ def summarize(study: dict[str, Any], record: dict[str, Any]) -> list[dict[str, A
         >>> [(s["settings"]["timesteps"], s["n"], s["planned"]) for s in summarize(study, record)]
         [(14, 2, 2), (28, 0, 2)]
     """
-    from .study_runner import find_run, planned_runs
+    from .study_record import find_run, planned_runs
 
     keys, points = grid_keys(study), {}
     for planned in planned_runs(study):
@@ -227,7 +227,7 @@ def write_report(study: dict[str, Any], record: dict[str, Any], results_dir=None
         ['example.json', 'example_curves.png']
     """
     from .study_figures import FIGURES
-    from .study_runner import RESULTS_DIR, results_path, write_record
+    from .study_record import RESULTS_DIR, results_path, write_record
 
     results_dir = Path(results_dir or RESULTS_DIR)
     summaries = summarize(study, record)
@@ -242,24 +242,3 @@ def write_report(study: dict[str, Any], record: dict[str, Any], results_dir=None
     return record
 
 
-def example_record() -> tuple[dict[str, Any], dict[str, Any]]:
-    """A two-point study with two recorded seeds of one point and a stale run (for examples).
-
-    Examples:
-        >>> study, record = example_record()
-        >>> study["groups"][0]["grid"]
-        {'timesteps': [14, 28]}
-    """
-    study = {"name": "example", "defaults": {"epochs": 1, "units": 8}, "seeds": [0, 1],
-             "groups": [{"name": "g", "claim": "95%", "grid": {"timesteps": [14, 28]}}],
-             "curve_timesteps": [14], "gradient_timesteps": [14]}
-
-    def run(seed, accuracy, units=8):
-        return {"group": "g", "seed": seed, "outcome": "ok", "test_accuracy": accuracy,
-                "settings": settings_of({"epochs": 1, "units": units, "timesteps": 14}),
-                "slice_accuracies": [accuracy - 0.01, accuracy + 0.01],
-                "checkpoint_steps": [5, 10], "val_accuracy": [accuracy - 0.1, accuracy],
-                "gradient_norms": [[0, 1.0], [5, 2.0]], "train_seconds": 3.0,
-                "timestep_gradients_before": [0.1] * 3 + [1.0] * 11,
-                "timestep_gradients_after": [1.0] * 14}
-    return study, {"runs": [run(0, 0.94), run(1, 0.96), run(0, 0.5, units=16)]}

@@ -18,54 +18,13 @@ from . import fused_rnn
 from .augment import handwriting_variants
 from .data import load_mnist
 from .errors import InvalidArgumentError
-from .pretrained import run_record_path
-from .registry import Recipe, get_model_spec
+from .models.compile import compile_model, emits_logits
+from .models.pretrained import run_record_path
+from .models.registry import get_model_spec
+from .models.specs import Recipe
 
 NUM_CLASSES = 10
 REWRITES = 1  # handwriting rewrites of each training digit with augment="handwriting"
-
-
-def compile_model(model: keras.Model, recipe: Recipe | None = None, steps_per_epoch: int | None = None,
-                  family: str | None = None, steps_per_execution: int = 1) -> keras.Model:
-    """Compile `model` with a recipe's optimizer, learning rate (schedule) and clipping.
-
-    Without `recipe`, the recipe of the family named by `family` (default: the model's name) is
-    used. The cosine schedule needs `steps_per_epoch`; without it the rate stays constant.
-
-    Examples:
-        >>> from seqmnist_zoo import simple_rnn
-        >>> float(compile_model(simple_rnn(units=8)).optimizer.clipnorm)
-        1.0
-    """
-    if recipe is None:
-        recipe = get_model_spec(family or model.name).recipe
-    rate = recipe.learning_rate
-    if recipe.schedule == "cosine" and steps_per_epoch:
-        rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=recipe.epochs * steps_per_epoch)
-    elif recipe.schedule not in ("cosine", "constant"):
-        raise InvalidArgumentError(f"schedule {recipe.schedule!r} is not 'cosine' or 'constant'")
-    try:
-        optimizer = keras.optimizers.get(
-            {"class_name": recipe.optimizer,
-             "config": {"learning_rate": rate, "clipnorm": recipe.clipnorm}}
-        )
-    except ValueError as err:
-        raise InvalidArgumentError(f"unknown optimizer {recipe.optimizer!r}: {err}") from None
-    model.compile(
-        optimizer=optimizer,
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=_emits_logits(model)),
-        metrics=["accuracy"],
-        steps_per_execution=steps_per_execution,
-    )
-    return model
-
-
-def _emits_logits(model: keras.Model) -> bool:
-    try:
-        head = model.get_layer("predictions")
-    except ValueError:
-        return False
-    return getattr(head.activation, "__name__", "") == "linear"
 
 
 MAX_UNROLLED_STEPS = fused_rnn.UNROLL_STEPS  # longer recurrences run a symbolic loop
@@ -536,7 +495,7 @@ def predict_probabilities(model, x, batch_size: int = 1000) -> np.ndarray:
         (2, 10)
     """
     probs = np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype="float64")
-    if _emits_logits(model):
+    if emits_logits(model):
         probs = np.exp(probs - probs.max(axis=1, keepdims=True))
         probs /= probs.sum(axis=1, keepdims=True)
     return probs

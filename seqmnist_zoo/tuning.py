@@ -23,13 +23,13 @@ import keras_tuner as kt
 
 from .errors import InvalidArgumentError, SeqMnistZooError
 from .fused_rnn import CHAINS
-from .registry import get_model_spec
+from .models.compile import compile_model
+from .models.registry import get_model_spec
 from .spaces import HP_TYPES, check_space, default_space, load_space
 from .training import (
     MAX_UNROLLED_STEPS,
     budget_warning,
     build_for_fit,
-    compile_model,
     cpu_fast_path,
     cpu_steps_per_execution,
     environment,

@@ -20,7 +20,7 @@ def test_import_list_and_info_load_no_framework(python_env):
     loaded = _loaded_modules(
         "import seqmnist_zoo as z; z.list_models(); z.model_info('bilstm'); z.__version__",
         python_env)
-    assert "seqmnist_zoo.registry" in loaded
+    assert "seqmnist_zoo.models.registry" in loaded
     assert not [m for m in HEAVY if m in loaded]
 
 

@@ -17,7 +17,8 @@ from seqmnist_zoo import (
     register_model,
     valid_timesteps,
 )
-from seqmnist_zoo.registry import Registry, WeightsSpec, attach_weights, read_manifest
+from seqmnist_zoo.models.registry import Registry, attach_weights, read_manifest
+from seqmnist_zoo.models.specs import WeightsSpec
 
 FAMILIES = ["bilstm", "gru", "lstm", "simple_rnn", "stacked_lstm"]
 
@@ -103,7 +104,7 @@ def test_entry_point_plugin_adds_a_family(tmp_path, python_env):
 
         def tiny(**kwargs):
             from keras import layers
-            from seqmnist_zoo.models import build_model
+            from seqmnist_zoo.models.builders import build_model
             kwargs.setdefault("units", 4)
             return build_model("tiny_gru", lambda x, u: layers.GRU(u[0])(x), **kwargs)
 

@@ -12,8 +12,9 @@ from seqmnist_zoo import experiments
 from seqmnist_zoo.cards import fill_sections
 from seqmnist_zoo.errors import InvalidArgumentError
 from seqmnist_zoo.experiments import run_experiment, sequences, settings_of
-from seqmnist_zoo.study_report import example_record, summarize, write_report
-from seqmnist_zoo.study_runner import load_study, planned_runs, read_record, run_study
+from seqmnist_zoo.study_record import example_record, load_study, planned_runs, read_record
+from seqmnist_zoo.study_report import summarize, write_report
+from seqmnist_zoo.study_runner import run_study
 
 STUDIES = sorted((REPO / "studies").glob("*.json"))
 RECORDED = [p for p in STUDIES if (REPO / "studies" / "results" / p.name).is_file()]

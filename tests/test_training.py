@@ -213,7 +213,7 @@ def test_pixel_by_pixel_models_are_never_unrolled():
 
 
 def test_publish_measures_copies_and_records(trained, tmp_path, mnist):
-    from seqmnist_zoo.pretrained import sha256_of
+    from seqmnist_zoo.models.pretrained import sha256_of
     from seqmnist_zoo.publish import WEIGHTS_DIR, publish
 
     (tmp_path / "manifest.json").write_text((WEIGHTS_DIR / "manifest.json").read_text())

@@ -16,8 +16,8 @@ from seqmnist_zoo import (
     list_models,
     model_info,
 )
-from seqmnist_zoo.pretrained import sha256_of, verified_file
-from seqmnist_zoo.registry import read_manifest
+from seqmnist_zoo.models.pretrained import sha256_of, verified_file
+from seqmnist_zoo.models.registry import read_manifest
 
 RECORDS = read_manifest()
 TARGETS = {"lstm": 0.990, "gru": 0.990, "stacked_lstm": 0.992, "bilstm": 0.993, "simple_rnn": 0.983}

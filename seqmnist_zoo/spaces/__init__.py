@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidArgumentError
-from ..registry import get_model_spec, valid_timesteps
+from ..models.registry import get_model_spec
+from ..models.specs import valid_timesteps
 
 HP_TYPES = {"int": "Int", "float": "Float", "choice": "Choice", "boolean": "Boolean",
             "fixed": "Fixed"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .registry import IMAGE_PIXELS, ModelSpec, Recipe, readonly
+from .specs import IMAGE_PIXELS, ModelSpec, Recipe, readonly
 
 # Weights per recurrent cell for input width f and u units (Keras 3 layouts; GRU uses reset_after).
 _CELL_PARAMS = {

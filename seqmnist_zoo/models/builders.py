@@ -15,9 +15,10 @@ from collections.abc import Callable, Sequence
 import keras
 from keras import layers
 
-from .errors import InvalidArgumentError, WeightsError
+from ..errors import InvalidArgumentError, WeightsError
 from .pretrained import resolve_weights
-from .registry import IMAGE_PIXELS, get_model_spec, valid_timesteps
+from .registry import get_model_spec
+from .specs import IMAGE_PIXELS, valid_timesteps
 
 Body = Callable[[keras.KerasTensor, Sequence[int]], keras.KerasTensor]
 

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .errors import InvalidArgumentError, WeightsError, WeightsIntegrityError
-from .registry import ModelSpec, WeightsSpec
+from ..errors import InvalidArgumentError, WeightsError, WeightsIntegrityError
+from .specs import ModelSpec, WeightsSpec
 
 
 def sha256_of(path) -> str:

@@ -1,0 +1,133 @@
+"""The package's rooms: no import circle, the models layer at the bottom, the public API pinned.
+
+Imports are read from the source (every ``import``, also those inside functions), so a circle
+that only closes at call time is found too.
+"""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import seqmnist_zoo
+
+PACKAGE = Path(seqmnist_zoo.__file__).parent
+SHARED = {"seqmnist_zoo.errors", "seqmnist_zoo.quiet", "seqmnist_zoo"}  # any layer may use these
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {_module_name(path): path for path in PACKAGE.rglob("*.py")}
+
+
+def _resolve(name: str) -> str | None:
+    """The package module `name` refers to (a name inside a module counts as the module)."""
+    while name and name not in MODULES:
+        name = name.rpartition(".")[0]
+    return name or None
+
+
+def imports_of(module: str) -> set[str]:
+    path = MODULES[module]
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(anchor + ([base] if base else []))
+            names = [f"{base}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for name in names:
+            target = _resolve(name) if name.startswith("seqmnist_zoo") else None
+            if target and target != module:
+                found.add(target)
+    return found
+
+
+GRAPH = {module: imports_of(module) for module in MODULES}
+
+
+def find_circle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import circle of `graph` as a list of modules, or None."""
+    state, stack = {}, []
+
+    def visit(node):
+        state[node] = "open"
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == "open":
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state and (circle := visit(nxt)):
+                return circle
+        state[node] = "done"
+        stack.pop()
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (circle := visit(node)):
+            return circle
+    return None
+
+
+def test_the_circle_finder_finds_a_circle():
+    assert find_circle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_circle({"a": {"b"}, "b": set()}) is None
+
+
+def test_the_scan_sees_the_package():
+    assert "seqmnist_zoo.models.registry" in GRAPH["seqmnist_zoo.models.factory"]
+    assert "seqmnist_zoo.models.compile" in GRAPH["seqmnist_zoo.training"]
+
+
+def test_the_package_has_no_import_circle():
+    # the package's own __init__ names every public module lazily; its edges are not imports
+    graph = {m: deps - {"seqmnist_zoo"} for m, deps in GRAPH.items() if m != "seqmnist_zoo"}
+    assert find_circle(graph) is None
+
+
+def test_the_models_layer_imports_nothing_above_it():
+    for module, deps in GRAPH.items():
+        if module.startswith("seqmnist_zoo.models"):
+            above = {d for d in deps if not d.startswith("seqmnist_zoo.models") and d not in SHARED}
+            assert not above, f"{module} imports {sorted(above)}"
+
+
+PUBLIC_NAMES = [
+    "DatasetError", "DigitPrediction", "InvalidArgumentError", "ModelSpec", "NoDigitError", "Recipe",
+    "SeqMnistZooError", "UnknownModelError", "WeightsError", "WeightsIntegrityError", "WeightsSpec",
+    "__version__", "bilstm", "build_model", "compile_model", "evaluate", "export_model", "get_model",
+    "get_model_spec", "gru", "list_models", "load_mnist", "lstm", "model_info", "normalize_digit",
+    "predict_digits", "prepare_digits", "prepare_each", "read_along", "register_model", "simple_rnn",
+    "stacked_lstm", "train", "valid_timesteps",
+]
+CLI_COMMANDS = ["demo", "evaluate", "export", "info", "list", "predict", "read", "report", "train", "tune"]
+
+
+def test_the_public_api_is_pinned():
+    assert sorted(seqmnist_zoo.__all__) == sorted(PUBLIC_NAMES)
+    for name in PUBLIC_NAMES:
+        assert getattr(seqmnist_zoo, name) is not None
+
+
+def test_the_cli_commands_are_pinned():
+    from seqmnist_zoo.cli import cli
+
+    assert sorted(cli.commands) == CLI_COMMANDS
+
+
+@pytest.mark.parametrize("name", ["lstm", "gru", "bilstm", "stacked_lstm", "simple_rnn"])
+def test_builder_strings_and_the_plugin_group_still_resolve(name):
+    from seqmnist_zoo.models.registry import ENTRY_POINT_GROUP, get_model_spec
+
+    spec = get_model_spec(name)
+    assert ENTRY_POINT_GROUP == "seqmnist_zoo.models"
+    assert spec.builder == f"seqmnist_zoo.models:{name}"  # the form plugins copy
+    assert spec.load_builder() is getattr(seqmnist_zoo, name)
