@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from seqmnist_zoo import list_models, load_mnist  # noqa: E402
 from seqmnist_zoo.errors import NoDigitError  # noqa: E402
-from seqmnist_zoo.preprocess import prepare_each  # noqa: E402
+from seqmnist_zoo.inputs.preprocess import prepare_each  # noqa: E402
 from seqmnist_zoo.realworld import (  # noqa: E402
     HANDED_OVER,
     drawn_digits,
@@ -91,7 +91,7 @@ def photographed_set(x, seed: int, workers: int):
 
 
 def fonts_set():
-    from seqmnist_zoo.images import pil_to_grayscale
+    from seqmnist_zoo.inputs.images import pil_to_grayscale
 
     labels, pictures, fonts = [], [], set()
     for digit, font, image in rendered_digits():
@@ -104,7 +104,7 @@ def fonts_set():
 
 
 def drawn_set(count: int, seed: int):
-    from seqmnist_zoo.images import read_picture
+    from seqmnist_zoo.inputs.images import read_picture
 
     labels = []
     with tempfile.TemporaryDirectory() as folder:

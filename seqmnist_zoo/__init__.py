@@ -35,14 +35,14 @@ _PUBLIC = {
     "WeightsSpec": "models.specs",
     "Recipe": "models.specs",
     "valid_timesteps": "models.specs",
-    "load_mnist": "data",
-    "prepare_digits": "preprocess",
-    "prepare_each": "preprocess",
-    "normalize_digit": "preprocess",
-    "predict_digits": "predict",
-    "DigitPrediction": "predict",
+    "load_mnist": "inputs.data",
+    "prepare_digits": "inputs.preprocess",
+    "prepare_each": "inputs.preprocess",
+    "normalize_digit": "inputs.preprocess",
+    "predict_digits": "inference.predict",
+    "DigitPrediction": "inference.predict",
     "export_model": "export",
-    "read_along": "reading",
+    "read_along": "inference.reading",
     "compile_model": "models.compile",
     "train": "training",
     "evaluate": "training",
@@ -56,7 +56,7 @@ _PUBLIC = {
 }
 
 # Modules that import Keras as they load; the others start it, quietly, only when a call needs it.
-_IMPORT_KERAS = {"models.builders", "models.compile", "reading", "export", "training"}
+_IMPORT_KERAS = {"models.builders", "models.compile", "inference.reading", "export", "training"}
 
 __all__ = sorted(_PUBLIC) + ["__version__"]
 

@@ -268,7 +268,7 @@ def predict(name, images, weights, top_k, invert, raw, save_inputs, overwrite, e
     failed = [item for item in prepared if not item.ok]
     for item in failed:
         _say("error", str(item.error))
-    from .predict import rank
+    from .inference.predict import rank
 
     weights = weights or get_model_spec(name).reader_weights
     model = _load(name, weights, None, None) if len(failed) < len(prepared) else None
@@ -293,7 +293,7 @@ def _prepared(images, **options):
     """The reader's digits, its warnings said on stderr as the zoo's own lines (once each)."""
     import warnings
 
-    from .preprocess import prepare_each
+    from .inputs.preprocess import prepare_each
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -319,13 +319,13 @@ def read(name, image, weights, invert, raw, gif, overwrite, as_json):
     get_model_spec(name)
     if gif and Path(gif).exists() and not overwrite:
         raise click.UsageError(f"{gif} exists; pass --overwrite to replace it, or name another file")
-    from .preprocess import all_prepared
+    from .inputs.preprocess import all_prepared
 
     prepared = all_prepared(_prepared(image, invert=invert, raw=raw))
     if len(prepared) != 1:
         raise click.UsageError(f"{image} holds {len(prepared)} digits; read takes one picture")
     digit = prepared[0]
-    from .reading import decided_at, read_along
+    from .inference.reading import decided_at, read_along
 
     weights = weights or get_model_spec(name).reader_weights
     beliefs = read_along(_load(name, weights, None, None), digit.image[None])[0]
@@ -343,7 +343,7 @@ def read(name, image, weights, invert, raw, gif, overwrite, as_json):
         click.echo(f"answer {final} ({beliefs[-1, final]:.1%}), unchanged from step "
                    f"{decided_at(beliefs)} on")
     if gif:
-        from .reading_plots import write_reading_gif
+        from .inference.reading_plots import write_reading_gif
 
         click.echo(f"animation: {write_reading_gif(gif, digit.image, beliefs, name)}", err=True)
 
@@ -381,7 +381,7 @@ def export_command(name, export_format, weights, timesteps, units, output, overw
     model = _load(name, weights, timesteps, units)
     images = None
     if check:
-        from .data import load_mnist
+        from .inputs.data import load_mnist
 
         images = load_mnist(data)[1][0][:1000]
     from .models.pretrained import weights_sha256

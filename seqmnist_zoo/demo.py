@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .errors import InvalidArgumentError, NoDigitError, SeqMnistZooError
-from .images import SUFFIXES
+from .inputs.images import SUFFIXES
 
 GRADIO_MAJOR = 6
 MAX_UPLOAD = "5mb"
@@ -43,9 +43,9 @@ class ZooReader:
     """
 
     def __init__(self, names=None):
+        from .inference.reading import belief_reader
         from .models.factory import get_model
         from .models.registry import get_model_spec, list_models
-        from .reading import belief_reader
 
         self.names = list(names or list_models(pretrained=True))
         self.models = {name: get_model(name, weights=get_model_spec(name).reader_weights)
@@ -60,8 +60,8 @@ class ZooReader:
         None. Returns a ``message`` instead of answers when there is nothing to read, or why a
         picture cannot be read.
         """
-        from .preprocess import prepare_each
-        from .reading import decided_at
+        from .inference.reading import decided_at
+        from .inputs.preprocess import prepare_each
 
         image = picture.get("composite") if isinstance(picture, dict) else picture
         uploaded = isinstance(image, (str, os.PathLike))

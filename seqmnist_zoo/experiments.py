@@ -124,7 +124,7 @@ def run_experiment(declared: dict[str, Any], seed: int, data) -> dict[str, Any]:
     per-timestep input gradients before and after training.
 
     Examples:
-        >>> from seqmnist_zoo.data import load_mnist
+        >>> from seqmnist_zoo.inputs.data import load_mnist
         >>> record = run_experiment({"cell": "gru", "units": 8, "epochs": 1, "train_samples": 256,
         ...                          "checkpoints": 2}, seed=0, data=load_mnist())
         >>> record["steps"], record["checkpoint_steps"], len(record["timestep_gradients_after"])

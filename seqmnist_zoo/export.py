@@ -24,7 +24,9 @@ import keras
 import numpy as np
 
 from .errors import InvalidArgumentError, SeqMnistZooError
-from .training import MAX_UNROLLED_STEPS, predict_probabilities
+from .inference.probabilities import predict_probabilities
+from .models.builders import timesteps_of
+from .training import MAX_UNROLLED_STEPS
 
 FORMATS = {"saved_model": "", "onnx": ".onnx", "litert": ".tflite"}
 RUNTIMES = {"saved_model": ("tensorflow",), "onnx": ("tf2onnx", "onnx", "onnxruntime"),
@@ -227,12 +229,12 @@ def _contract(model, path: Path, format: str, batch, steps: int, weights_sha256)
 
 
 def _sequence_length(model: keras.Model) -> int:
-    try:
-        return int(model.get_layer("timesteps").output.shape[1])
-    except ValueError:
+    steps = timesteps_of(model)
+    if steps is None:
         raise InvalidArgumentError(
             f"model {model.name!r} has no 'timesteps' layer: only zoo-built models can be exported "
-            "this way; use model.export() directly") from None
+            "this way; use model.export() directly")
+    return steps
 
 
 def _remove(path: Path) -> None:

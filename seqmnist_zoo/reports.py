@@ -191,7 +191,7 @@ def write_inputs(folder, predictions) -> list[Path]:
     by one (``photo.png#2``) keep their number. Returns the files written, the contact sheet last.
 
     Examples:
-        >>> from seqmnist_zoo.predict import DigitPrediction
+        >>> from seqmnist_zoo.inference.predict import DigitPrediction
         >>> seen = DigitPrediction("my digit.png", np.zeros((28, 28), "uint8"), ((4, 0.9),))
         >>> [p.name for p in write_inputs(tempfile.mkdtemp(), [seen])]
         ['001_my_digit.png', 'contact_sheet.png']

@@ -53,8 +53,8 @@ def run_study(path, results_dir=RESULTS_DIR, data=None, report: bool = True,
         tiny: 1 of 1 runs recorded, 0 to go
         True
     """
-    from .data import load_mnist
     from .experiments import run_experiment
+    from .inputs.data import load_mnist
     from .study_report import write_report
 
     study = load_study(path)

@@ -15,10 +15,12 @@ import keras
 import numpy as np
 
 from . import fused_rnn
-from .augment import handwriting_variants
-from .data import load_mnist
 from .errors import InvalidArgumentError
-from .models.compile import compile_model, emits_logits
+from .inference.probabilities import predict_probabilities
+from .inputs.augment import handwriting_variants
+from .inputs.data import load_mnist
+from .models.builders import timesteps_of
+from .models.compile import compile_model
 from .models.pretrained import run_record_path
 from .models.registry import get_model_spec
 from .models.specs import Recipe
@@ -149,14 +151,6 @@ def build_for_fit(model: keras.Model, x, y) -> None:
             model._symbolic_build(data_batch=(x, y))
 
 
-def _sequence_length(model: keras.Model) -> int | None:
-    """Timesteps a zoo model reads; None for other models (their length is unknown)."""
-    try:
-        return model.get_layer("timesteps").output.shape[1]
-    except ValueError:
-        return None
-
-
 @contextlib.contextmanager
 def cpu_unrolled(model: keras.Model, enabled: bool | None = None,
                  max_steps: int = MAX_UNROLLED_STEPS, skip=()):
@@ -178,7 +172,7 @@ def cpu_unrolled(model: keras.Model, enabled: bool | None = None,
     """
     if enabled is None:
         enabled = not has_gpu()
-    length = _sequence_length(model)
+    length = timesteps_of(model)
     short = length is not None and length <= max_steps
     recurrent = [layer for layer in model._flatten_layers()
                  if isinstance(layer, keras.layers.RNN) and short and layer not in skip]
@@ -476,7 +470,7 @@ def log_evaluation(logdir, model, x, y, split: str) -> dict[str, Any]:
 def _figures(model, result, x, y, probabilities, split: str) -> dict:
     """The report figures plus the model reading a few of the digits step by step."""
     from . import reports
-    from .reading_plots import reading_figure_for
+    from .inference.reading_plots import reading_figure_for
 
     figures = reports.figures_for(result, x, y, probabilities, split)
     try:
@@ -484,21 +478,6 @@ def _figures(model, result, x, y, probabilities, split: str) -> dict:
     except InvalidArgumentError:  # a model outside the zoo's conventions still gets the other pictures
         pass
     return figures
-
-
-def predict_probabilities(model, x, batch_size: int = 1000) -> np.ndarray:
-    """Class probabilities as float64, with a softmax applied to models that emit logits.
-
-    Examples:
-        >>> from seqmnist_zoo import lstm
-        >>> predict_probabilities(lstm(units=8), np.zeros((2, 28, 28))).shape
-        (2, 10)
-    """
-    probs = np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype="float64")
-    if emits_logits(model):
-        probs = np.exp(probs - probs.max(axis=1, keepdims=True))
-        probs /= probs.sum(axis=1, keepdims=True)
-    return probs
 
 
 def summarize(probabilities, labels) -> dict[str, Any]:

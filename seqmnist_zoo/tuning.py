@@ -313,7 +313,7 @@ def tune(name: str, *, tuner: str = "random", max_trials: int = 10, epochs: int 
     hypermodel = ZooHyperModel(name, space or default_space(name))
     project_name = project_name or name
     strategy = _strategy(distribution)
-    from .data import load_mnist
+    from .inputs.data import load_mnist
 
     recipe = replace(spec.recipe, seed=seed, batch_size=batch_size or spec.recipe.batch_size)
     keras.utils.set_random_seed(seed)

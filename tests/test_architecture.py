@@ -12,7 +12,8 @@ import pytest
 import seqmnist_zoo
 
 PACKAGE = Path(seqmnist_zoo.__file__).parent
-SHARED = {"seqmnist_zoo.errors", "seqmnist_zoo.quiet", "seqmnist_zoo"}  # any layer may use these
+# leaves any layer may use: they import nothing from the package (checked below)
+SHARED = {"seqmnist_zoo.errors", "seqmnist_zoo.quiet", "seqmnist_zoo.reports", "seqmnist_zoo"}
 
 
 def _module_name(path: Path) -> str:
@@ -93,11 +94,26 @@ def test_the_package_has_no_import_circle():
     assert find_circle(graph) is None
 
 
-def test_the_models_layer_imports_nothing_above_it():
+# bottom to top: a module in a layer imports only from its own layer and the ones below
+LAYERS = ["models", "inputs", "inference"]
+
+
+def _layer(module: str) -> int | None:
+    room = module.removeprefix("seqmnist_zoo.").split(".")[0]
+    return LAYERS.index(room) if room in LAYERS else None
+
+
+def test_shared_modules_are_leaves():
+    for module in SHARED - {"seqmnist_zoo"}:
+        assert not GRAPH[module], f"{module} imports {sorted(GRAPH[module])}"
+
+
+def test_each_layer_imports_nothing_above_it():
     for module, deps in GRAPH.items():
-        if module.startswith("seqmnist_zoo.models"):
-            above = {d for d in deps if not d.startswith("seqmnist_zoo.models") and d not in SHARED}
-            assert not above, f"{module} imports {sorted(above)}"
+        if (own := _layer(module)) is None:
+            continue
+        above = {d for d in deps if d not in SHARED and (_layer(d) is None or _layer(d) > own)}
+        assert not above, f"{module} imports {sorted(above)} from above its layer"
 
 
 PUBLIC_NAMES = [

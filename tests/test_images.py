@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from seqmnist_zoo.errors import InvalidArgumentError
-from seqmnist_zoo.images import MAX_PIXELS, as_grayscale_stack, expand_paths, read_file, read_picture
+from seqmnist_zoo.inputs.images import MAX_PIXELS, as_grayscale_stack, expand_paths, read_file, read_picture
 
 
 def test_folders_expand_to_their_sorted_images(tmp_path):

@@ -165,7 +165,7 @@ def test_weights_file_must_be_a_weights_h5(tmp_path):
 
 def test_pixels_divided_by_255_are_read_like_the_raw_pixels(mnist, tmp_path):
     """Tutorials feed x / 255.: the model reads that scale too, saved and loaded or not."""
-    from seqmnist_zoo.reading import read_along
+    from seqmnist_zoo.inference.reading import read_along
 
     _, (x, y) = mnist
     x, y = x[:500], y[:500]

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
 from seqmnist_zoo.errors import NoDigitError, SeqMnistZooError
-from seqmnist_zoo.predict import predict_digits
-from seqmnist_zoo.preprocess import normalize_digit, normalize_digits, prepare_each
+from seqmnist_zoo.inference.predict import predict_digits
+from seqmnist_zoo.inputs.preprocess import normalize_digit, normalize_digits, prepare_each
 from seqmnist_zoo.realworld import STROKES
 
 

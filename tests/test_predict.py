@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from seqmnist_zoo.predict import predict_digits
+from seqmnist_zoo.inference.predict import predict_digits
 
 FONT = str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf")  # ships with matplotlib
 
@@ -62,7 +62,7 @@ def test_save_inputs_twice_refuses_then_replaces_with_overwrite(digits_folder, t
 
 
 def test_saved_inputs_of_a_picture_read_digit_by_digit_keep_their_number(tmp_path):
-    from seqmnist_zoo.predict import DigitPrediction
+    from seqmnist_zoo.inference.predict import DigitPrediction
     from seqmnist_zoo.reports import write_inputs
 
     seen = [DigitPrediction(f"photo.png#{k}", np.zeros((28, 28), "uint8"), ((k, 0.9),)) for k in (1, 2)]

@@ -10,8 +10,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from seqmnist_zoo import get_model, list_models
 from seqmnist_zoo.errors import InvalidArgumentError, NoDigitError
-from seqmnist_zoo.predict import predict_digits
-from seqmnist_zoo.preprocess import has_light_background, normalize_digit, prepare_digits, prepare_each
+from seqmnist_zoo.inference.predict import predict_digits
+from seqmnist_zoo.inputs.preprocess import has_light_background, normalize_digit, prepare_digits, prepare_each
 
 FONT = str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf")  # ships with matplotlib
 

@@ -8,8 +8,8 @@ from PIL import Image
 
 from seqmnist_zoo import get_model, list_models
 from seqmnist_zoo.errors import InvalidArgumentError
-from seqmnist_zoo.reading import blanked_after, decided_at, read_along
-from seqmnist_zoo.reading_plots import reading_figure, write_reading_gif
+from seqmnist_zoo.inference.reading import blanked_after, decided_at, read_along
+from seqmnist_zoo.inference.reading_plots import reading_figure, write_reading_gif
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from PIL import Image
 from conftest import PYTHON, REPO
 from seqmnist_zoo import get_model, list_models
 from seqmnist_zoo.cards import realdigits_section, realworld_section
-from seqmnist_zoo.preprocess import prepare_digits
+from seqmnist_zoo.inputs.preprocess import prepare_digits
 from seqmnist_zoo.realworld import (
     bundled_fonts,
     drawn_digits,

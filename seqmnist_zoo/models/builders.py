@@ -61,6 +61,19 @@ def either_scale(images):
     return keras.ops.where(peak <= 1.0, images * 255.0, images)
 
 
+def timesteps_of(model: keras.Model) -> int | None:
+    """The timesteps a zoo-built model reads (its ``timesteps`` reshape layer); None for other models.
+
+    Examples:
+        >>> timesteps_of(build_model("lstm", _lstm_body, units=4, timesteps=14))
+        14
+    """
+    try:
+        return int(model.get_layer("timesteps").output.shape[1])
+    except ValueError:
+        return None
+
+
 def build_model(
     family: str,
     body: Body,

@@ -26,7 +26,7 @@ class Recipe:
 
     `schedule` is ``"constant"`` or ``"cosine"`` (decay to zero over all steps). `shift_pixels`
     randomly shifts training digits by up to that many pixels; `augment="handwriting"` adds a
-    scanned-handwriting rewrite of each (`seqmnist_zoo.augment`); `start_from` names the weights
+    scanned-handwriting rewrite of each (`seqmnist_zoo.inputs.augment`); `start_from` names the weights
     tag training starts from. The last `validation_size` training images (after a seeded
     shuffle) select the best epoch; the test set only reports.
 
@@ -45,7 +45,7 @@ class Recipe:
     shift_pixels: int = 0
     dropout: float = 0.0
     seed: int = 0
-    # "handwriting" adds a real-world rewrite of every training digit (`seqmnist_zoo.augment`).
+    # "handwriting" adds a real-world rewrite of every training digit (`seqmnist_zoo.inputs.augment`).
     augment: str | None = None
     # A weights tag to start from (fine-tuning) instead of random weights.
     start_from: str | None = None

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InvalidArgumentError, NoDigitError, SeqMnistZooError, warn_user
+from ..errors import InvalidArgumentError, NoDigitError, SeqMnistZooError, warn_user
 from .images import as_grayscale_stack, expand_paths, pil_to_grayscale, read_file
 from .marks import INK_LEVEL, Mark, digit_marks, main_mark
 

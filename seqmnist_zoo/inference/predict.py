@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import InvalidArgumentError, NoDigitError, SeqMnistZooError  # noqa: F401 (doctest)
-from .preprocess import PreparedDigit, prepare_each
+from ..errors import InvalidArgumentError, NoDigitError, SeqMnistZooError  # noqa: F401 (doctest)
+from ..inputs.preprocess import PreparedDigit, prepare_each
 
 
 @dataclass(frozen=True, repr=False)
@@ -97,15 +97,15 @@ def rank(model, prepared: list[PreparedDigit], top_k: int = 3, weights=None) -> 
     ready = [item for item in prepared if item.ok]
     answers = {}
     if ready:
-        from .quiet import start_keras_quietly
+        from ..quiet import start_keras_quietly
 
         start_keras_quietly()
         if isinstance(model, str):
-            from .models.factory import get_model
-            from .models.registry import get_model_spec
+            from ..models.factory import get_model
+            from ..models.registry import get_model_spec
 
             model = get_model(model, weights=weights or get_model_spec(model).reader_weights)
-        from .training import predict_probabilities
+        from .probabilities import predict_probabilities
 
         top_k = max(1, min(int(top_k), 10))
         probabilities = predict_probabilities(model, np.stack([item.image for item in ready]))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DatasetError
+from ..errors import DatasetError
 
 ENV_VAR = "SEQMNIST_ZOO_DATA"
 # Where keras.datasets.mnist downloads from, and the sha256 Keras checks for that file.
@@ -133,7 +133,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 
 
 def _download() -> dict[str, np.ndarray]:
-    from .quiet import start_keras_quietly
+    from ..quiet import start_keras_quietly
 
     start_keras_quietly()
     from keras.utils import get_file

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import NoDigitError
+from ..errors import NoDigitError
 
 INK_LEVEL = 0.35  # share of the ink's peak that counts as stroke
 RULED_LINE = 0.6  # a straight run across this share of the page is a ruled (or squared) line

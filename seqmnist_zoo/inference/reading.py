@@ -13,8 +13,9 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from .errors import InvalidArgumentError
-from .models.builders import either_scale
+from ..errors import InvalidArgumentError
+from ..models.builders import either_scale, timesteps_of
+from .probabilities import as_probabilities
 
 
 def read_along(model: keras.Model, images, batch_size: int = 256) -> np.ndarray:
@@ -52,7 +53,7 @@ def belief_reader(model: keras.Model, batch_size: int = 256):
         images = _mnist_form(images)
         if blanked:
             return _read_blanked(model, images, steps, batch_size)
-        return _as_probabilities(model, _run(stepwise, images, batch_size))
+        return as_probabilities(model, _run(stepwise, images, batch_size))
 
     return read
 
@@ -82,7 +83,7 @@ def blanked_after(images, steps: int) -> np.ndarray:
 def _read_blanked(model, images, steps: int, batch_size: int) -> np.ndarray:
     prefixes = blanked_after(images, steps).reshape(-1, 28, 28)
     probabilities = _run(model, prefixes, batch_size)
-    return _as_probabilities(model, probabilities).reshape(len(images), steps, -1)
+    return as_probabilities(model, probabilities).reshape(len(images), steps, -1)
 
 
 def _mnist_form(images) -> np.ndarray:
@@ -91,7 +92,7 @@ def _mnist_form(images) -> np.ndarray:
     from pathlib import Path
 
     if isinstance(images, (str, Path)) or hasattr(images, "getbands"):
-        from .preprocess import prepare_digits
+        from ..inputs.preprocess import prepare_digits
 
         return prepare_digits(images).astype("float32")
     try:
@@ -145,20 +146,11 @@ def _top_recurrent_layer(model: keras.Model):
 
 
 def _timesteps(model: keras.Model) -> int:
-    try:
-        return int(model.get_layer("timesteps").output.shape[1])
-    except ValueError:
+    steps = timesteps_of(model)
+    if steps is None:
         raise InvalidArgumentError(
-            f"read_along needs the zoo's 'timesteps' reshape layer, which {model.name!r} lacks") from None
-
-
-def _as_probabilities(model: keras.Model, outputs) -> np.ndarray:
-    outputs = np.asarray(outputs, dtype="float64")
-    activation = getattr(model.get_layer("predictions").activation, "__name__", "")
-    if activation == "linear":  # logits
-        outputs = np.exp(outputs - outputs.max(axis=-1, keepdims=True))
-        outputs /= outputs.sum(axis=-1, keepdims=True)
-    return outputs
+            f"read_along needs the zoo's 'timesteps' reshape layer, which {model.name!r} lacks")
+    return steps
 
 
 def decided_at(beliefs) -> int:

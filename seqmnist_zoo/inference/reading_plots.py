@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..reports import plt
 from .reading import blanked_after, decided_at
-from .reports import plt
 
 
 def reading_figure(images, labels, beliefs, limit: int = 6, title: str = "Reading digits step by step"):

@@ -2,7 +2,7 @@
 
 Everything comes out as float32 ``(height, width)`` arrays in [0, 255], with transparency
 composited onto white paper and EXIF rotation applied. Turning them into MNIST's form is the job
-of `seqmnist_zoo.preprocess`.
+of `seqmnist_zoo.inputs.preprocess`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InvalidArgumentError, warn_user
+from ..errors import InvalidArgumentError, warn_user
 
 SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".npy")
 MAX_PIXELS = 50_000_000  # larger pictures are refused before decoding (decompression bombs)
