@@ -57,7 +57,7 @@ def _train_keras(impl: str, name: str, steps: int) -> dict:
     import keras
 
     from seqmnist_zoo import get_model, get_model_spec
-    from seqmnist_zoo.training import CPU_STEPS_PER_EXECUTION, cpu_fast_path, has_gpu
+    from seqmnist_zoo.training.cpu_path import CPU_STEPS_PER_EXECUTION, cpu_fast_path, has_gpu
 
     spec = get_model_spec(name)
     units = spec.defaults["units"]

@@ -3,7 +3,7 @@
     python benchmarks/training_options.py [--family lstm] [--rounds 3] [--options ...] [--output FILE.json]
 
 Trains the family on the zoo's CPU path as it ships (``plain``: `cpu_fast_path`, the fused LSTM/GRU
-loops of `seqmnist_zoo.fused_rnn` with this CPU's matmul type, several steps per execution) and
+loops of `seqmnist_zoo.training.fused_rnn` with this CPU's matmul type, several steps per execution) and
 with one change at a time, each case in a fresh process, interleaved round by round: the stock
 layers unrolled under autodiff (``unrolled``, the path the zoo shipped before the fused loops),
 the fused loops as a symbolic loop instead of unrolled (``symbolic``, what short tuning trials
@@ -41,8 +41,9 @@ def child(family: str, option: str) -> dict:
 
         tf.config.threading.set_intra_op_parallelism_threads(1)
 
-    from seqmnist_zoo import fused_rnn, get_model, get_model_spec, load_mnist
-    from seqmnist_zoo.training import (
+    from seqmnist_zoo import get_model, get_model_spec, load_mnist
+    from seqmnist_zoo.training import fused_rnn
+    from seqmnist_zoo.training.cpu_path import (
         CPU_STEPS_PER_EXECUTION,
         cpu_fast_path,
         cpu_matmul_dtype,

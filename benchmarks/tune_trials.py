@@ -47,7 +47,7 @@ def one_round(order: list[str], epochs: int, train_samples: int) -> dict[str, fl
     from seqmnist_zoo import load_mnist
     from seqmnist_zoo.models.registry import get_model_spec
     from seqmnist_zoo.spaces import default_space
-    from seqmnist_zoo.training import split_validation
+    from seqmnist_zoo.training.fit import split_validation
     from seqmnist_zoo.tuning import ZooHyperModel, frozen_heap, make_tuner, run_search
 
     (x, y), _ = load_mnist()

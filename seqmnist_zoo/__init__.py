@@ -44,8 +44,8 @@ _PUBLIC = {
     "export_model": "export",
     "read_along": "inference.reading",
     "compile_model": "models.compile",
-    "train": "training",
-    "evaluate": "training",
+    "train": "training.fit",
+    "evaluate": "training.evaluation",
     "SeqMnistZooError": "errors",
     "InvalidArgumentError": "errors",
     "UnknownModelError": "errors",
@@ -56,7 +56,8 @@ _PUBLIC = {
 }
 
 # Modules that import Keras as they load; the others start it, quietly, only when a call needs it.
-_IMPORT_KERAS = {"models.builders", "models.compile", "inference.reading", "export", "training"}
+_IMPORT_KERAS = {"models.builders", "models.compile", "inference.reading", "export",
+                 "training.fit", "training.evaluation"}
 
 __all__ = sorted(_PUBLIC) + ["__version__"]
 

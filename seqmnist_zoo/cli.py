@@ -147,7 +147,7 @@ def train(name, epochs, batch_size, learning_rate, timesteps, units, clipnorm, d
     if output and Path(output).exists() and not overwrite:
         raise click.UsageError(f"{output} already exists; pass --overwrite to replace it, or leave "
                                "--output out to get a new runs/NAME/version_N/ folder")
-    from .training import train as run_training
+    from .training.fit import train as run_training
 
     result = run_training(
         name, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
@@ -179,7 +179,7 @@ def train(name, epochs, batch_size, learning_rate, timesteps, units, clipnorm, d
 def evaluate(name, weights, timesteps, units, data, logdir, as_json):
     """Accuracy, loss, per-class accuracy and confusion matrix of NAME on the MNIST test set."""
     model = _load(name, weights, timesteps, units)
-    from .training import evaluate as run_evaluation
+    from .training.evaluation import evaluate as run_evaluation
 
     result = run_evaluation(model, weights=weights, data=data, logdir=logdir)
     if as_json:
@@ -206,7 +206,7 @@ def report(name, weights, output, data, overwrite):
     """Write NAME's confusion matrix, misclassified digits and per-class accuracy as PNG files."""
     _refuse_to_replace(output, overwrite, "an earlier report")
     model = _load(name, weights, None, None)
-    from .training import evaluate as run_evaluation
+    from .training.evaluation import evaluate as run_evaluation
 
     result = run_evaluation(model, weights=weights, data=data, report_dir=output)
     click.echo(f"{name} ({weights}): accuracy {result['accuracy']:.4%}; report in {output}/")

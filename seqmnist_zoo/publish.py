@@ -26,7 +26,7 @@ def publish(name: str, trained: str | Path, tag: str = "mnist", data=None,
         >>> publish("gru", "runs/gru/gru.weights.h5")["metrics"]["accuracy"]  # doctest: +SKIP
         0.99...
     """
-    from .training import evaluate
+    from .training.evaluation import evaluate
 
     trained = Path(trained)
     run = json.loads(run_record_path(trained).read_text(encoding="utf-8"))

@@ -125,7 +125,8 @@ def run_spread(names, seeds, results=RESULTS, runs_dir="runs/seeds", data=None,
         0.98...
     """
     from .models.pretrained import read_run_config
-    from .training import evaluate, train
+    from .training.evaluation import evaluate
+    from .training.fit import train
 
     results = Path(results)
     record = read_spread(results)

@@ -22,21 +22,20 @@ import keras
 import keras_tuner as kt
 
 from .errors import InvalidArgumentError, SeqMnistZooError
-from .fused_rnn import CHAINS
 from .models.compile import compile_model
 from .models.registry import get_model_spec
 from .spaces import HP_TYPES, check_space, default_space, load_space
-from .training import (
+from .training.cpu_path import (
     MAX_UNROLLED_STEPS,
-    budget_warning,
     build_for_fit,
     cpu_fast_path,
     cpu_steps_per_execution,
-    environment,
     has_gpu,
-    log_evaluation,
-    split_validation,
 )
+from .training.environment import environment
+from .training.evaluation import log_evaluation
+from .training.fit import budget_warning, split_validation
+from .training.fused_rnn import CHAINS
 
 TUNERS = ("random", "hyperband", "bayesian", "grid")
 UNROLL_MIN_IMAGES = 200_000  # images a trial trains on before unrolled loops pay (see fit)

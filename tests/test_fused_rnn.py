@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from seqmnist_zoo import fused_rnn, get_model
-from seqmnist_zoo.training import cpu_fast_path, cpu_matmul_dtype
+from seqmnist_zoo import get_model
+from seqmnist_zoo.training import fused_rnn
+from seqmnist_zoo.training.cpu_path import cpu_fast_path, cpu_matmul_dtype
 
 L = keras.layers
 LAYERS = {

@@ -10,7 +10,8 @@ import pytest
 
 from conftest import PYTHON, TINY
 from seqmnist_zoo import InvalidArgumentError
-from seqmnist_zoo.training import budget_warning, cpu_steps_per_execution, train
+from seqmnist_zoo.training.cpu_path import cpu_steps_per_execution
+from seqmnist_zoo.training.fit import budget_warning, train
 from seqmnist_zoo.tuning import tune
 
 

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from seqmnist_zoo import InvalidArgumentError, Recipe, train
-from seqmnist_zoo.training import ShiftedImages, split_validation
+from seqmnist_zoo.training.fit import ShiftedImages, split_validation
 
 
 @pytest.fixture(scope="module")
@@ -189,7 +189,7 @@ def test_bad_training_arguments():
 @pytest.mark.parametrize("name", ["lstm", "gru", "bilstm", "stacked_lstm", "simple_rnn"])
 def test_cpu_unrolled_path_gives_the_same_outputs_and_keeps_the_config(name, mnist):
     from seqmnist_zoo import get_model
-    from seqmnist_zoo.training import cpu_unrolled
+    from seqmnist_zoo.training.cpu_path import cpu_unrolled
 
     model = get_model(name, units=(8, 8) if name == "stacked_lstm" else 8)
     digits = mnist[1][0][:16]
@@ -205,7 +205,7 @@ def test_cpu_unrolled_path_gives_the_same_outputs_and_keeps_the_config(name, mni
 
 def test_pixel_by_pixel_models_are_never_unrolled():
     from seqmnist_zoo import get_model
-    from seqmnist_zoo.training import cpu_unrolled
+    from seqmnist_zoo.training.cpu_path import cpu_unrolled
 
     model = get_model("gru", units=4, timesteps=784)
     with cpu_unrolled(model, enabled=True):

@@ -1,11 +1,9 @@
-"""Training and evaluation with a family's recipe: seeded, logged, and safe to interrupt."""
+"""`train`: a family's recipe fitted, seeded and logged, its best epoch kept, safe to interrupt."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import platform
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -14,36 +12,30 @@ from typing import Any
 import keras
 import numpy as np
 
-from . import fused_rnn
-from .errors import InvalidArgumentError
-from .inference.probabilities import predict_probabilities
-from .inputs.augment import handwriting_variants
-from .inputs.data import load_mnist
-from .models.builders import timesteps_of
-from .models.compile import compile_model
-from .models.pretrained import run_record_path
-from .models.registry import get_model_spec
-from .models.specs import Recipe
+from ..errors import InvalidArgumentError
+from ..inputs.augment import handwriting_variants
+from ..inputs.data import load_mnist
+from ..models.compile import compile_model
+from ..models.pretrained import run_record_path
+from ..models.registry import get_model_spec
+from ..models.specs import Recipe
+from .cpu_path import (
+    build_for_fit,
+    cpu_fast_path,
+    cpu_matmul_dtype,
+    cpu_steps_per_execution,
+    has_gpu,
+)
+from .environment import environment
+from .evaluation import log_evaluation
 
-NUM_CLASSES = 10
 REWRITES = 1  # handwriting rewrites of each training digit with augment="handwriting"
 
 
-MAX_UNROLLED_STEPS = fused_rnn.UNROLL_STEPS  # longer recurrences run a symbolic loop
-CPU_STEPS_PER_EXECUTION = 16
-PROGRESS_UPDATES_PER_EPOCH = 25  # short epochs run fewer batches per step call, so progress shows
 CHANCE_ACCURACY = 0.1
+
+
 MEANINGFUL_ACCURACY = 0.5  # below this the zoo's families have not learnt enough to compare
-
-
-def cpu_steps_per_execution(steps_per_epoch: int) -> int:
-    """Batches per step call on a CPU: up to 16, but at least 25 progress updates an epoch.
-
-    Examples:
-        >>> cpu_steps_per_execution(430), cpu_steps_per_execution(16)
-        (16, 1)
-    """
-    return max(1, min(CPU_STEPS_PER_EXECUTION, steps_per_epoch // PROGRESS_UPDATES_PER_EPOCH))
 
 
 def budget_warning(accuracy: float | None, epochs: int, samples: int,
@@ -62,129 +54,6 @@ def budget_warning(accuracy: float | None, epochs: int, samples: int,
     return (f"validation accuracy {accuracy:.1%}{on} is near chance ({CHANCE_ACCURACY:.0%}): {epochs} "
             f"epoch(s) on {samples:,} images is too small a budget to mean anything; raise "
             "--epochs or --train-samples before trusting or comparing this result")
-
-
-def has_gpu() -> bool:
-    """Whether the active Keras backend sees a GPU.
-
-    Examples:
-        >>> isinstance(has_gpu(), bool)
-        True
-    """
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        return bool(tf.config.list_physical_devices("GPU"))
-    if keras.backend.backend() == "jax":
-        import jax
-
-        return any(d.platform == "gpu" for d in jax.devices())
-    return False
-
-
-def cpu_matmul_dtype() -> str:
-    """The fused loops' matmul operand type on this CPU: bfloat16 where it has bf16 matrix units.
-
-    ``SEQMNIST_ZOO_CPU_MATMUL=float32`` (or ``bfloat16``) overrides the choice.
-
-    Examples:
-        >>> cpu_matmul_dtype() in ("float32", "bfloat16")
-        True
-    """
-    chosen = os.environ.get("SEQMNIST_ZOO_CPU_MATMUL")
-    if chosen:
-        if chosen not in fused_rnn.MATMUL_DTYPES:
-            raise InvalidArgumentError(f"SEQMNIST_ZOO_CPU_MATMUL={chosen!r} is not one of "
-                                       f"{', '.join(fused_rnn.MATMUL_DTYPES)}")
-        return chosen
-    return "bfloat16" if fused_rnn.cpu_has_bfloat16_matmul() else "float32"
-
-
-@contextlib.contextmanager
-def cpu_fast_path(model: keras.Model, enabled: bool | None = None,
-                  unroll_steps: int = MAX_UNROLLED_STEPS, chains: int = fused_rnn.CHAINS):
-    """The zoo's CPU training path for `model` while the block runs.
-
-    LSTM and GRU layers train on `fused_rnn`'s loops (TensorFlow backend; matmul operands of
-    type `cpu_matmul_dtype`; each layer's batch cut into `chains` loops that run side by side).
-    Recurrences of up to `unroll_steps` steps are unrolled: the fused loops are written out step
-    by step, and other recurrent layers get ``unroll=True`` (`cpu_unrolled`). Unrolled graphs
-    and more chains run faster but take longer to build, so a short run may pass
-    ``unroll_steps=0, chains=1``. On a GPU (``enabled=None``) nothing changes, so cuDNN's kernels stay
-    in use. Afterwards the model is exactly as before: the same layers, configs and weights.
-
-    Examples:
-        >>> from seqmnist_zoo import gru
-        >>> model = gru(units=8)
-        >>> with cpu_fast_path(model, enabled=True) as path:
-        ...     path["fused"]
-        ['gru']
-    """
-    if enabled is None:
-        enabled = not has_gpu()
-    fused = enabled and keras.backend.backend() == "tensorflow"
-    dtype = cpu_matmul_dtype() if fused else "float32"
-    with contextlib.ExitStack() as stack:
-        layers = stack.enter_context(fused_rnn.fused_training(model, dtype, chains, unroll_steps)) \
-            if fused else []
-        stack.enter_context(cpu_unrolled(model, enabled=enabled, max_steps=unroll_steps, skip=layers))
-        yield {"fused": [layer.name for layer in layers], "matmul_dtype": dtype if layers else None}
-
-
-def build_for_fit(model: keras.Model, x, y) -> None:
-    """Create a compiled model's optimizer and metric variables from a sample batch ``(x, y)``
-    before `fit` traces its first step.
-
-    Variables created inside that trace make TensorFlow trace the step twice, which costs a
-    short tuning trial more than its training. Keras builds this way itself under a distribution
-    strategy and on its other backends (`_symbolic_build`, the private method used here).
-
-    Examples:
-        >>> from seqmnist_zoo import gru
-        >>> model = compile_model(gru(units=8), get_model_spec("gru").recipe)
-        >>> build_for_fit(model, np.zeros((1, 28, 28), "uint8"), np.zeros(1, "int64"))
-        >>> model.optimizer.built
-        True
-    """
-    if keras.backend.backend() == "tensorflow" and hasattr(model, "_symbolic_build"):
-        with model.distribute_strategy.scope():
-            model._symbolic_build(data_batch=(x, y))
-
-
-@contextlib.contextmanager
-def cpu_unrolled(model: keras.Model, enabled: bool | None = None,
-                 max_steps: int = MAX_UNROLLED_STEPS, skip=()):
-    """Unroll the model's recurrent layers (but those in `skip`) while the block runs.
-
-    On a CPU an unrolled loop of up to `max_steps` steps trains faster than the
-    symbolic loop; on a GPU the unrolled form would lose the cuDNN kernels, so by default
-    (`enabled=None`) nothing changes there. The layers' saved config keeps ``unroll=False``
-    and the weights are the same objects, so the trained model is an ordinary one.
-
-    Examples:
-        >>> from seqmnist_zoo import gru
-        >>> model = gru(units=8)
-        >>> with cpu_unrolled(model, enabled=True):
-        ...     model.get_layer("gru").unroll
-        True
-        >>> model.get_layer("gru").unroll
-        False
-    """
-    if enabled is None:
-        enabled = not has_gpu()
-    length = timesteps_of(model)
-    short = length is not None and length <= max_steps
-    recurrent = [layer for layer in model._flatten_layers()
-                 if isinstance(layer, keras.layers.RNN) and short and layer not in skip]
-    saved = [layer.unroll for layer in recurrent]
-    if enabled:
-        for layer in recurrent:
-            layer.unroll = True
-    try:
-        yield model
-    finally:
-        for layer, unroll in zip(recurrent, saved, strict=True):
-            layer.unroll = unroll
 
 
 class ShiftedImages(keras.utils.PyDataset):
@@ -417,105 +286,3 @@ def split_validation(x, y, recipe: Recipe, train_samples: int | None = None):
     if train_samples is not None:
         fit = fit[:train_samples]
     return (x[fit], y[fit]), (x[val], y[val])
-
-
-def evaluate(model, weights="mnist", data=None, batch_size: int = 1000, logdir=None,
-             report_dir=None) -> dict[str, Any]:
-    """Accuracy, loss, per-class accuracy and confusion matrix on the MNIST test set.
-
-    `model` is a Keras model or a registered name (built with `weights`). `data` is a path for
-    `load_mnist` or a ``(x, y)`` pair of test images and labels. `logdir` also receives the
-    confusion matrix and misclassified digits as TensorBoard images; `report_dir` receives them
-    as PNG files with a markdown summary.
-
-    Examples:
-        >>> evaluate("lstm")["accuracy"] > 0.99
-        True
-    """
-    if isinstance(model, str):
-        name = model
-        model = get_model_spec(model).load_builder()(weights=weights)
-    else:
-        name = model.name
-    # `data` is an (x, y) pair of test arrays (y one-dimensional), or a path for load_mnist.
-    given_pair = isinstance(data, tuple) and len(data) == 2 and np.ndim(data[1]) == 1
-    x, y = data if given_pair else load_mnist(data)[1]
-    probabilities = predict_probabilities(model, x, batch_size)
-    result = summarize(probabilities, y)
-    if logdir is not None or report_dir is not None:
-        from . import reports
-
-        figures = _figures(model, result, x, y, probabilities, "test")
-        if logdir is not None:
-            reports.log_images(logdir, figures)
-        if report_dir is not None:
-            reports.write_report(report_dir, name, str(weights), result, figures)
-    return result
-
-
-def log_evaluation(logdir, model, x, y, split: str) -> dict[str, Any]:
-    """Evaluate on (x, y) and write the pictures as TensorBoard images into ``logdir/images``.
-
-    Examples:
-        >>> log_evaluation("logs", model, x_val, y_val, "validation")  # doctest: +SKIP
-    """
-    from . import reports
-
-    probabilities = predict_probabilities(model, x)
-    result = summarize(probabilities, y)
-    reports.log_images(logdir, _figures(model, result, x, y, probabilities, split))
-    return result
-
-
-def _figures(model, result, x, y, probabilities, split: str) -> dict:
-    """The report figures plus the model reading a few of the digits step by step."""
-    from . import reports
-    from .inference.reading_plots import reading_figure_for
-
-    figures = reports.figures_for(result, x, y, probabilities, split)
-    try:
-        figures["reading"] = reading_figure_for(model, x, y, probabilities, split=split)
-    except InvalidArgumentError:  # a model outside the zoo's conventions still gets the other pictures
-        pass
-    return figures
-
-
-def summarize(probabilities, labels) -> dict[str, Any]:
-    """Accuracy, cross-entropy loss, per-class accuracy and confusion matrix of predictions.
-
-    Examples:
-        >>> summarize(np.eye(10), np.arange(10))["accuracy"]
-        1.0
-    """
-    probabilities = np.asarray(probabilities)
-    predicted = probabilities.argmax(axis=1)
-    y = np.asarray(labels, dtype="int64")
-    confusion = np.zeros((NUM_CLASSES, NUM_CLASSES), dtype="int64")
-    np.add.at(confusion, (y, predicted), 1)
-    per_class = confusion.diagonal() / np.maximum(confusion.sum(axis=1), 1)
-    loss = -np.mean(np.log(np.clip(probabilities[np.arange(len(y)), y], 1e-7, 1.0)))
-    return {
-        "samples": int(len(y)),
-        "accuracy": float((predicted == y).mean()),
-        "loss": float(loss),
-        "per_class_accuracy": [float(a) for a in per_class],
-        "confusion_matrix": confusion.tolist(),
-    }
-
-
-def environment() -> dict[str, str]:
-    """Versions that produced a result: keras, its backend, tensorflow, numpy, python.
-
-    Examples:
-        >>> sorted(environment())[:2]
-        ['backend', 'keras']
-    """
-    env = {"keras": keras.__version__, "backend": keras.backend.backend(),
-           "numpy": np.__version__, "python": platform.python_version()}
-    try:
-        import tensorflow as tf
-
-        env["tensorflow"] = tf.__version__
-    except ImportError:
-        pass
-    return env

@@ -1,0 +1,3 @@
+"""Training a family: `fit` (the train loop and its run record), `evaluation` (the test set),
+`cpu_path` and `fused_rnn` (the CPU fast path), `environment` (what a run record says about the machine).
+"""
