@@ -1,0 +1,57 @@
+"""The handwriting rewrite of MNIST: what it adds to a digit, and that it is reproducible."""
+
+import numpy as np
+import pytest
+
+from seqmnist_zoo.inputs.augment import handwriting_variants, written_the_continental_way
+
+
+def _bar(top=4, bottom=24, left=13, right=15):
+    digit = np.zeros((28, 28), "uint8")
+    digit[top:bottom, left:right] = 255
+    return digit
+
+
+def _changed(digit, label):
+    """The first rewrite (over seeds) that changes the digit, and the pixels it added."""
+    for seed in range(50):
+        out = written_the_continental_way(digit, label, np.random.default_rng(seed))
+        added = (out > 127) & ~(digit > 127)
+        if added.any():
+            return out, added
+    pytest.fail(f"no seed gave the {label} its continental stroke")
+
+
+def test_a_one_gets_an_upstroke_down_to_the_left_of_its_top():
+    _, added = _changed(_bar(), 1)
+    rows, cols = np.nonzero(added)
+    assert cols.min() < 13  # to the left of the stem
+    assert rows.min() <= 6  # starting at the top
+
+
+def test_a_nine_gets_a_tail_curling_back_to_the_left_at_the_bottom():
+    nine = _bar()
+    nine[4:12, 8:15] = 255  # a loop-ish head on the stem
+    _, added = _changed(nine, 9)
+    rows, cols = np.nonzero(added)
+    assert rows.min() >= 14 and cols.min() < 13  # low, and left of the stem
+
+
+def test_a_seven_gets_a_crossbar_and_other_digits_are_left_alone():
+    seven = _bar()
+    seven[4:6, 6:15] = 255
+    _, added = _changed(seven, 7)
+    rows, _ = np.nonzero(added)
+    assert 10 <= rows.min() and rows.max() <= 18  # across the middle of the stem
+    for label in (0, 2, 3, 4, 5, 6, 8):
+        assert (written_the_continental_way(seven, label, np.random.default_rng(0)) == seven).all()
+
+
+def test_each_digits_rewrite_depends_only_on_the_seed_and_its_index():
+    digits = np.stack([_bar(left=10 + i % 5, right=13 + i % 5) for i in range(6)])
+    labels = [1, 7, 1, 9, 1, 7]
+    alone = handwriting_variants(digits, labels, seed=4, workers=1)
+    assert alone.shape == (6, 28, 28) and alone.dtype == np.uint8
+    assert (handwriting_variants(digits, labels, seed=4, workers=1) == alone).all()
+    assert (handwriting_variants(digits[3:], labels[3:], seed=4, workers=1) != alone[3:]).any()  # index counts
+    assert (handwriting_variants(digits, labels, seed=5, workers=1) != alone).any()
