@@ -17,7 +17,7 @@ def _doctest_names(doctest_namespace, tmp_path, monkeypatch, request):
     import keras_tuner
 
     from seqmnist_zoo import get_model_spec
-    from seqmnist_zoo.study_record import example_record
+    from seqmnist_zoo.studies.record import example_record
 
     doctest_namespace.update(np=np, tempfile=tempfile, pathlib=pathlib, kt=keras_tuner,
                              get_model_spec=get_model_spec, example_record=example_record)

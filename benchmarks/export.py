@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from seqmnist_zoo import get_model, list_models, load_mnist  # noqa: E402
-from seqmnist_zoo.export import FORMATS, default_path, export_model  # noqa: E402
+from seqmnist_zoo.apps.export import FORMATS, default_path, export_model  # noqa: E402
 
 
 def markdown(report: dict) -> str:

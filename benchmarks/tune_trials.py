@@ -46,9 +46,9 @@ def one_round(order: list[str], epochs: int, train_samples: int) -> dict[str, fl
 
     from seqmnist_zoo import load_mnist
     from seqmnist_zoo.models.registry import get_model_spec
-    from seqmnist_zoo.spaces import default_space
     from seqmnist_zoo.training.fit import split_validation
-    from seqmnist_zoo.tuning import ZooHyperModel, frozen_heap, make_tuner, run_search
+    from seqmnist_zoo.tuning.search import ZooHyperModel, frozen_heap, make_tuner, run_search
+    from seqmnist_zoo.tuning.spaces import default_space
 
     (x, y), _ = load_mnist()
     (x, y), (xv, yv) = split_validation(x, y, get_model_spec("lstm").recipe, train_samples)
@@ -119,7 +119,7 @@ def main(argv=None) -> None:
         print(report["markdown"])
         return
     sys.path.insert(0, str(ROOT))
-    from seqmnist_zoo.tuning import UNROLL_MIN_IMAGES
+    from seqmnist_zoo.tuning.search import UNROLL_MIN_IMAGES
 
     args.output = args.output or ROOT / "benchmarks" / f"tune_trials_{args.epochs}_{args.train_samples}.json"
     times = {path: [] for path in PATHS}

@@ -16,7 +16,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
 
 from seqmnist_zoo import cards
-from seqmnist_zoo.cli import cli
+from seqmnist_zoo.apps.cli import cli
 from seqmnist_zoo.errors import InvalidArgumentError
 from seqmnist_zoo.models.registry import list_models
 

@@ -41,7 +41,7 @@ _PUBLIC = {
     "normalize_digit": "inputs.preprocess",
     "predict_digits": "inference.predict",
     "DigitPrediction": "inference.predict",
-    "export_model": "export",
+    "export_model": "apps.export",
     "read_along": "inference.reading",
     "compile_model": "models.compile",
     "train": "training.fit",
@@ -56,7 +56,7 @@ _PUBLIC = {
 }
 
 # Modules that import Keras as they load; the others start it, quietly, only when a call needs it.
-_IMPORT_KERAS = {"models.builders", "models.compile", "inference.reading", "export",
+_IMPORT_KERAS = {"models.builders", "models.compile", "inference.reading", "apps.export",
                  "training.fit", "training.evaluation"}
 
 __all__ = sorted(_PUBLIC) + ["__version__"]

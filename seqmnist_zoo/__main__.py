@@ -1,6 +1,6 @@
 """``python -m seqmnist_zoo`` runs the CLI."""
 
-from .cli import main
+from .apps.cli import main
 
 if __name__ == "__main__":
     main()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .errors import InvalidArgumentError
 from .models.registry import list_models, model_info
-from .spread import seeds_text, spread_text
+from .models.specs import seeds_text, spread_text
 
 
 def results_table() -> str:
@@ -157,7 +157,7 @@ SECTIONS = {
 
 def study_section(key: str, folder) -> str:
     """A table of a recorded study, ``NAME.TABLE``, from a checkout's ``studies/results`` `folder`
-    (written by ``seqmnist_zoo.study_runner``).
+    (written by ``seqmnist_zoo.studies.runner``).
 
     Examples:
         >>> results = pathlib.Path("studies/results")
@@ -174,11 +174,11 @@ def study_section(key: str, folder) -> str:
     path = Path(folder) / f"{name}.json"
     if not path.is_file():
         raise InvalidArgumentError(f"study {name!r} has no record in {folder}: run "
-                                   f"`python -m seqmnist_zoo.study_runner studies/{name}.json`")
+                                   f"`python -m seqmnist_zoo.studies.runner studies/{name}.json`")
     tables = json.loads(path.read_text(encoding="utf-8")).get("markdown")
     if not tables:
         raise InvalidArgumentError(f"study {name!r} is not reported yet: run `python -m "
-                                   f"seqmnist_zoo.study_runner studies/{name}.json --report-only`")
+                                   f"seqmnist_zoo.studies.runner studies/{name}.json --report-only`")
     if table not in tables:
         raise InvalidArgumentError(f"study {name!r} has no table {table!r}; it has: "
                                    + ", ".join(sorted(tables)))

@@ -57,30 +57,6 @@ def seed_spread(shipped: dict[str, Any], runs: dict[str, dict[str, Any]]) -> dic
             "std": statistics.stdev(values), "runs": len(values), "command": COMMAND}
 
 
-def spread_text(spread: dict[str, Any] | None) -> str:
-    """``99.32% ± 0.07 (3 seeds)``: mean ± standard deviation in points, or ``-`` if unmeasured.
-
-    Examples:
-        >>> spread_text({"mean": 0.99323, "std": 0.00068, "runs": 3})
-        '99.32% ± 0.07 (3 seeds)'
-        >>> spread_text(None)
-        '-'
-    """
-    if not spread:
-        return "-"
-    return f"{spread['mean']:.2%} ± {spread['std'] * 100:.2f} ({spread['runs']} seeds)"
-
-
-def seeds_text(spread: dict[str, Any]) -> str:
-    """Each seed's test accuracy, as `info` and the model cards list them.
-
-    Examples:
-        >>> seeds_text({"test_accuracy_by_seed": {"0": 0.994, "1": 0.9929}})
-        'seed 0: 99.40%, seed 1: 99.29%'
-    """
-    return ", ".join(f"seed {s}: {a:.2%}" for s, a in spread["test_accuracy_by_seed"].items())
-
-
 def write_manifest_spread(record: dict[str, Any], manifest=MANIFEST, tag: str = "mnist") -> list[str]:
     """Attach each model's `seed_spread` to its shipped `tag` record; returns the models updated.
 

@@ -32,7 +32,7 @@ PUBLIC = [item for module in MODULES for item in _public_objects(module)]
 
 def test_the_scan_found_the_api():
     names = {name for name, _ in PUBLIC}
-    expected = {"models.builders.lstm", "models.registry.list_models", "tuning.tune",
+    expected = {"models.builders.lstm", "models.registry.list_models", "tuning.search.tune",
                 "reports.confusion_figure"}
     assert expected <= names
 

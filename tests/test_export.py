@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from seqmnist_zoo import get_model, list_models
+from seqmnist_zoo.apps.export import FORMATS, check_export, export_model, portable_recurrence
 from seqmnist_zoo.errors import InvalidArgumentError
-from seqmnist_zoo.export import FORMATS, check_export, export_model, portable_recurrence
 
 
 @pytest.fixture(scope="module")

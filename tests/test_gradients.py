@@ -4,7 +4,7 @@ README's second test line)."""
 import keras
 import numpy as np
 
-from seqmnist_zoo.gradients import GradientNormProbe, global_norm, gradient_function, timestep_norms
+from seqmnist_zoo.studies.gradients import GradientNormProbe, global_norm, gradient_function, timestep_norms
 
 
 def test_timestep_gradients_vanish_exactly_where_the_output_does_not_look():

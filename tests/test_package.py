@@ -25,7 +25,7 @@ def test_import_list_and_info_load_no_framework(python_env):
 
 
 def test_cli_help_list_info_load_no_framework(python_env):
-    code = ("from seqmnist_zoo.cli import main\n"
+    code = ("from seqmnist_zoo.apps.cli import main\n"
             "for args in (['--help'], ['list'], ['info', 'lstm'], ['list', '--json']):\n"
             "    try: main(args)\n"
             "    except SystemExit as e: assert e.code == 0, (args, e.code)")

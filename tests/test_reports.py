@@ -43,7 +43,7 @@ def test_evaluate_logs_test_set_images(tmp_path, run_cli):
 
 
 def test_tune_logs_best_model_images(tmp_path, mnist):
-    from seqmnist_zoo.tuning import tune
+    from seqmnist_zoo.tuning.search import tune
 
     space = {"units": {"type": "fixed", "value": 8}, "timesteps": {"type": "fixed", "value": 28}}
     tune("gru", max_trials=1, epochs=1, train_samples=200, space=space, directory=tmp_path / "r",

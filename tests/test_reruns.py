@@ -12,7 +12,7 @@ from conftest import PYTHON, TINY
 from seqmnist_zoo import InvalidArgumentError
 from seqmnist_zoo.training.cpu_path import cpu_steps_per_execution
 from seqmnist_zoo.training.fit import budget_warning, train
-from seqmnist_zoo.tuning import tune
+from seqmnist_zoo.tuning.search import tune
 
 
 def _tune(tmp_path, mnist, **overrides):
@@ -150,7 +150,7 @@ def test_weights_of_another_shape_are_one_bounded_line(tmp_path, run_cli, mnist)
 
 
 def test_unexpected_errors_are_one_line_unless_verbose(run_cli, monkeypatch):
-    import seqmnist_zoo.cli as cli
+    import seqmnist_zoo.apps.cli as cli
 
     def broken(*args, **kwargs):
         raise RuntimeError("something broke inside")
@@ -171,7 +171,7 @@ def test_tune_help_shows_spaces_gpu_and_tuner_needs(run_cli):
 
 
 def test_shipped_spaces_load_by_name_and_unknown_ones_are_named(run_cli):
-    from seqmnist_zoo.spaces import load_space
+    from seqmnist_zoo.tuning.spaces import load_space
 
     assert load_space("timesteps_study")["models"] == ["lstm", "gru"]
     code, _, err = run_cli("tune", "gru", "--space", "nope")

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from seqmnist_zoo.reports import per_class_figure
-from seqmnist_zoo.studies import plot_study
+from seqmnist_zoo.tuning.recorded_search import plot_study
 
 REPO = Path(__file__).resolve().parents[1]
 

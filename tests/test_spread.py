@@ -9,14 +9,8 @@ import pytest
 from conftest import REPO
 from seqmnist_zoo import model_info
 from seqmnist_zoo.cards import model_card
-from seqmnist_zoo.spread import (
-    MANIFEST,
-    RESULTS,
-    read_spread,
-    seed_spread,
-    spread_text,
-    write_manifest_spread,
-)
+from seqmnist_zoo.models.specs import spread_text
+from seqmnist_zoo.spread import MANIFEST, RESULTS, read_spread, seed_spread, write_manifest_spread
 
 
 def test_manifest_spread_is_the_recorded_runs_plus_the_shipped_file(tmp_path):

@@ -11,10 +11,10 @@ from conftest import PYTHON, REPO
 from seqmnist_zoo import experiments
 from seqmnist_zoo.cards import fill_sections
 from seqmnist_zoo.errors import InvalidArgumentError
-from seqmnist_zoo.experiments import run_experiment, sequences, settings_of
-from seqmnist_zoo.study_record import example_record, load_study, planned_runs, read_record
-from seqmnist_zoo.study_report import summarize, write_report
-from seqmnist_zoo.study_runner import run_study
+from seqmnist_zoo.studies.experiments import run_experiment, sequences, settings_of
+from seqmnist_zoo.studies.record import example_record, load_study, planned_runs, read_record
+from seqmnist_zoo.studies.report import summarize, write_report
+from seqmnist_zoo.studies.runner import run_study
 
 STUDIES = sorted((REPO / "studies").glob("*.json"))
 RECORDED = [p for p in STUDIES if (REPO / "studies" / "results" / p.name).is_file()]
@@ -41,10 +41,10 @@ def test_shipped_studies_declare_valid_runs(path):
 def test_recorded_tables_are_regenerated_from_the_runs(path, tmp_path):
     study = load_study(path)
     record = read_record(study, REPO / "studies" / "results")
-    assert "markdown" in record, f"run: python -m seqmnist_zoo.study_runner {path} --report-only"
+    assert "markdown" in record, f"run: python -m seqmnist_zoo.studies.runner {path} --report-only"
     fresh = write_report(study, json.loads(json.dumps(record)), tmp_path)
     assert fresh["markdown"] == record["markdown"], \
-        f"run: python -m seqmnist_zoo.study_runner studies/{path.name} --report-only"
+        f"run: python -m seqmnist_zoo.studies.runner studies/{path.name} --report-only"
     for summary in summarize(study, record):
         assert summary["n"] <= summary["planned"]
 
@@ -106,7 +106,7 @@ def test_a_bad_study_file_is_refused_before_anything_trains(tmp_path, broken, me
 def test_the_runner_command_says_what_is_wrong_in_one_line(tmp_path, python_env):
     path = tmp_path / "bad.json"
     path.write_text('{"groups": [{"name": "a", "settings": {"epochs": 1, "cel": "gru"}}]}')
-    result = subprocess.run([PYTHON, "-m", "seqmnist_zoo.study_runner", str(path)], env=python_env,
+    result = subprocess.run([PYTHON, "-m", "seqmnist_zoo.studies.runner", str(path)], env=python_env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].endswith("unknown run setting 'cel'; known: "
@@ -122,7 +122,7 @@ def test_the_runner_says_in_one_line_when_mnist_is_missing(tmp_path, python_env)
     path = tmp_path / "tiny.json"
     path.write_text('{"groups": [{"name": "a", "settings": {"cell": "gru", "units": 4, "steps": 2}}]}')
     env = dict(python_env, SEQMNIST_ZOO_DATA=str(tmp_path / "nowhere.npz"))
-    result = subprocess.run([PYTHON, "-m", "seqmnist_zoo.study_runner", str(path)], env=env,
+    result = subprocess.run([PYTHON, "-m", "seqmnist_zoo.studies.runner", str(path)], env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "no MNIST data at" in result.stderr.strip().splitlines()[-1]

@@ -14,7 +14,7 @@ from seqmnist_zoo.training.fit import ShiftedImages, split_validation
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, mnist_npz):
     """One quick CLI training run shared by the tests below."""
-    from seqmnist_zoo.cli import main
+    from seqmnist_zoo.apps.cli import main
 
     folder = tmp_path_factory.mktemp("run")
     output, logdir = folder / "g.weights.h5", folder / "logs"

@@ -15,7 +15,7 @@ from conftest import PYTHON, TINY, read_event_tags
 from seqmnist_zoo import InvalidArgumentError, SeqMnistZooError
 from seqmnist_zoo.training.cpu_path import MAX_UNROLLED_STEPS
 from seqmnist_zoo.training.fused_rnn import CHAINS
-from seqmnist_zoo.tuning import (
+from seqmnist_zoo.tuning.search import (
     ProjectLock,
     ZooHyperModel,
     check_space,

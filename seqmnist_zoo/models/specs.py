@@ -222,3 +222,27 @@ def readonly(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
         1
     """
     return MappingProxyType(dict(mapping))
+
+
+def spread_text(spread: dict[str, Any] | None) -> str:
+    """``99.32% ± 0.07 (3 seeds)``: mean ± standard deviation in points, or ``-`` if unmeasured.
+
+    Examples:
+        >>> spread_text({"mean": 0.99323, "std": 0.00068, "runs": 3})
+        '99.32% ± 0.07 (3 seeds)'
+        >>> spread_text(None)
+        '-'
+    """
+    if not spread:
+        return "-"
+    return f"{spread['mean']:.2%} ± {spread['std'] * 100:.2f} ({spread['runs']} seeds)"
+
+
+def seeds_text(spread: dict[str, Any]) -> str:
+    """Each seed's test accuracy, as `info` and the model cards list them.
+
+    Examples:
+        >>> seeds_text({"test_accuracy_by_seed": {"0": 0.994, "1": 0.9929}})
+        'seed 0: 99.40%, seed 1: 99.29%'
+    """
+    return ", ".join(f"seed {s}: {a:.2%}" for s, a in spread["test_accuracy_by_seed"].items())

@@ -1,6 +1,6 @@
 """KerasTuner searches over a family's units, learning rate and timestep reshape.
 
-A search space is plain data (see `seqmnist_zoo.spaces`). Searches resume when re-run with the
+A search space is plain data (see `seqmnist_zoo.tuning.spaces`). Searches resume when re-run with the
 same settings, refuse a second concurrent run on the same project, and scale out through
 KerasTuner's chief/worker mode.
 """
@@ -21,21 +21,21 @@ from typing import Any
 import keras
 import keras_tuner as kt
 
-from .errors import InvalidArgumentError, SeqMnistZooError
-from .models.compile import compile_model
-from .models.registry import get_model_spec
-from .spaces import HP_TYPES, check_space, default_space, load_space
-from .training.cpu_path import (
+from ..errors import InvalidArgumentError, SeqMnistZooError
+from ..models.compile import compile_model
+from ..models.registry import get_model_spec
+from ..training.cpu_path import (
     MAX_UNROLLED_STEPS,
     build_for_fit,
     cpu_fast_path,
     cpu_steps_per_execution,
     has_gpu,
 )
-from .training.environment import environment
-from .training.evaluation import log_evaluation
-from .training.fit import budget_warning, split_validation
-from .training.fused_rnn import CHAINS
+from ..training.environment import environment
+from ..training.evaluation import log_evaluation
+from ..training.fit import budget_warning, split_validation
+from ..training.fused_rnn import CHAINS
+from .spaces import HP_TYPES, check_space, default_space, load_space
 
 TUNERS = ("random", "hyperband", "bayesian", "grid")
 UNROLL_MIN_IMAGES = 200_000  # images a trial trains on before unrolled loops pay (see fit)
@@ -312,7 +312,7 @@ def tune(name: str, *, tuner: str = "random", max_trials: int = 10, epochs: int 
     hypermodel = ZooHyperModel(name, space or default_space(name))
     project_name = project_name or name
     strategy = _strategy(distribution)
-    from .inputs.data import load_mnist
+    from ..inputs.data import load_mnist
 
     recipe = replace(spec.recipe, seed=seed, batch_size=batch_size or spec.recipe.batch_size)
     keras.utils.set_random_seed(seed)

@@ -1,6 +1,6 @@
 """The settings of one declared study run: their defaults, and the check that refuses bad ones.
 
-Kept apart from `seqmnist_zoo.experiments` (which trains) so that reading and checking a study
+Kept apart from `seqmnist_zoo.studies.experiments` (which trains) so that reading and checking a study
 file needs neither Keras nor a backend.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import InvalidArgumentError
+from ..errors import InvalidArgumentError
 
 DEFAULTS: dict[str, Any] = {
     "cell": "lstm", "units": 128, "bidirectional": False, "readout": "last", "projection": None,

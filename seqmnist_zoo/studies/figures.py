@@ -21,7 +21,7 @@ COLORS = {"simple_rnn": "tab:red", "gru": "tab:green", "lstm": "tab:blue", "mlp"
 
 
 def _plt():
-    from .reports import plt
+    from ..reports import plt
 
     return plt
 

@@ -1,6 +1,6 @@
 """One declared training run of a study: a small stock-Keras network, a budget, and measurements.
 
-A run is a flat dictionary of settings (`seqmnist_zoo.run_settings`), so that a study file can declare
+A run is a flat dictionary of settings (`seqmnist_zoo.studies.run_settings`), so that a study file can declare
 recipes from tutorials as well as grids over timesteps, cells, learning rates and clipping:
 
 - network: ``cell`` (``lstm``, ``gru``, ``simple_rnn``, or ``mlp`` for a flat dense network),

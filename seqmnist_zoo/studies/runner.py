@@ -7,12 +7,12 @@ A study file (``studies/NAME.json``) is plain data::
                  "grid": {"timesteps": [7, 28], "cell": ["lstm", "gru"]}, "seeds": [0, 1, 2]}]}
 
 Each group's runs are its grid's every combination (or one run without a grid) times its seeds,
-with settings from `seqmnist_zoo.experiments`. ``python -m seqmnist_zoo.study_runner
+with settings from `seqmnist_zoo.studies.experiments`. ``python -m seqmnist_zoo.studies.runner
 studies/NAME.json`` runs the runs not yet recorded in ``studies/results/NAME.json``, seed by seed
 (every point gets its first seed before any gets its second), writing the record after each run,
 so an interrupted study resumes where it stopped and changing a group's settings re-runs only
 what changed. With each run it rewrites the study's tables and figures
-(`seqmnist_zoo.study_report`), so they always show the runs recorded so far.
+(`seqmnist_zoo.studies.report`), so they always show the runs recorded so far.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .errors import InvalidArgumentError, SeqMnistZooError
-from .quiet import framework_logs_silenced
-from .study_record import (
+from ..errors import InvalidArgumentError, SeqMnistZooError
+from ..quiet import framework_logs_silenced
+from .record import (
     RESULTS_DIR,
     find_run,
     load_study,
@@ -53,9 +53,9 @@ def run_study(path, results_dir=RESULTS_DIR, data=None, report: bool = True,
         tiny: 1 of 1 runs recorded, 0 to go
         True
     """
+    from ..inputs.data import load_mnist
     from .experiments import run_experiment
-    from .inputs.data import load_mnist
-    from .study_report import write_report
+    from .report import write_report
 
     study = load_study(path)
     record = read_record(study, results_dir)
@@ -98,7 +98,7 @@ def _varying(declared: dict[str, Any], study: dict[str, Any]) -> str:
 def _describe(record: dict[str, Any], study: dict[str, Any]) -> None:
     record.update({"study": study["name"], "question": study.get("question", ""),
                    "description": study.get("description", ""),
-                   "command": f"python -m seqmnist_zoo.study_runner studies/{study['name']}.json"})
+                   "command": f"python -m seqmnist_zoo.studies.runner studies/{study['name']}.json"})
 
 
 def _write(record: dict[str, Any], study: dict[str, Any], results_dir) -> None:
@@ -110,7 +110,7 @@ def _write(record: dict[str, Any], study: dict[str, Any], results_dir) -> None:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m seqmnist_zoo.study_runner",
+    parser = argparse.ArgumentParser(prog="python -m seqmnist_zoo.studies.runner",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("study", type=Path, help="a study file, e.g. studies/timesteps.json")
     parser.add_argument("--groups", nargs="+", metavar="GROUP",
@@ -125,7 +125,7 @@ def main(argv=None) -> None:
 def _run(parser, args) -> None:
     try:
         if args.report_only:
-            from .study_report import write_report
+            from .report import write_report
 
             study = load_study(args.study)
             write_report(study, read_record(study))

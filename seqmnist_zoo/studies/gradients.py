@@ -12,7 +12,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from .errors import InvalidArgumentError
+from ..errors import InvalidArgumentError
 
 
 def gradient_function(model: keras.Model, loss):

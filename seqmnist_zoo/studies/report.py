@@ -27,7 +27,7 @@ def current_runs(study: dict[str, Any], record: dict[str, Any]) -> list[dict[str
         >>> len(current_runs(study, record)), len(record["runs"])
         (2, 3)
     """
-    from .study_record import find_run, planned_runs
+    from .record import find_run, planned_runs
 
     found = (find_run(record, r["group"], r["declared"], r["seed"]) for r in planned_runs(study))
     return [run for run in found if run is not None]
@@ -56,7 +56,7 @@ def summarize(study: dict[str, Any], record: dict[str, Any]) -> list[dict[str, A
         >>> [(s["settings"]["timesteps"], s["n"], s["planned"]) for s in summarize(study, record)]
         [(14, 2, 2), (28, 0, 2)]
     """
-    from .study_record import find_run, planned_runs
+    from .record import find_run, planned_runs
 
     keys, points = grid_keys(study), {}
     for planned in planned_runs(study):
@@ -208,7 +208,7 @@ def about(study: dict[str, Any], summaries: list[dict[str, Any]]) -> str:
     status = f"All {planned} runs recorded." if done == planned else \
         f"Recorded so far: {done} of {planned} runs."
     return (f"{study.get('description', '')}\n\n{status} Reproduce or resume: "
-            f"`python -m seqmnist_zoo.study_runner studies/{study['name']}.json`.")
+            f"`python -m seqmnist_zoo.studies.runner studies/{study['name']}.json`.")
 
 
 TABLES = {"summary": summary_table, "recipes": recipes_table}
@@ -226,8 +226,8 @@ def write_report(study: dict[str, Any], record: dict[str, Any], results_dir=None
         >>> sorted(p.name for p in folder.iterdir())
         ['example.json', 'example_curves.png']
     """
-    from .study_figures import FIGURES
-    from .study_record import RESULTS_DIR, results_path, write_record
+    from .figures import FIGURES
+    from .record import RESULTS_DIR, results_path, write_record
 
     results_dir = Path(results_dir or RESULTS_DIR)
     summaries = summarize(study, record)

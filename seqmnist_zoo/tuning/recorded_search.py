@@ -1,7 +1,7 @@
-"""Recorded studies: one grid search per model over a study file, summarised as a table and plot.
+"""A recorded search: one grid search per model over a search file, summarised as a table and plot.
 
-Usage: ``python -m seqmnist_zoo.studies timesteps_study`` (a shipped space, see
-`seqmnist_zoo.spaces`, or a study file) writes ``tuning/results/<study>.json`` (every trial, the
+Usage: ``python -m seqmnist_zoo.tuning.recorded_search timesteps_study`` (a shipped space, see
+`seqmnist_zoo.tuning.spaces`, or a study file) writes ``tuning/results/<study>.json`` (every trial, the
 table) and ``tuning/results/<study>.png``.
 """
 
@@ -13,16 +13,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .search import tune
 from .spaces import load_space
-from .tuning import tune
 
 
-def run_study(study_name, directory="tuning_runs/studies", data=None, overwrite: bool = False,
+def run_recorded_search(study_name, directory="tuning_runs/studies", data=None, overwrite: bool = False,
               verbose="auto", results_dir="tuning/results") -> dict[str, Any]:
     """Run the study file's search for each of its models and record the results beside it.
 
     Examples:
-        >>> run_study("timesteps_study")["models"]  # doctest: +SKIP
+        >>> run_recorded_search("timesteps_study")["models"]  # doctest: +SKIP
         ['lstm', 'gru']
     """
     path = Path(study_name)
@@ -41,7 +41,7 @@ def run_study(study_name, directory="tuning_runs/studies", data=None, overwrite:
                       for t in result.trials if t["status"] == "COMPLETED"}
         rows[name]["seconds"] = round(time.perf_counter() - started)
     record = {"study": path.stem, "description": study.get("description", ""),
-              "command": f"python -m seqmnist_zoo.studies {study_name}",
+              "command": f"python -m seqmnist_zoo.tuning.recorded_search {study_name}",
               "models": study["models"], "results": rows, "table": study_table(rows)}
     (out_dir / f"{path.stem}.json").write_text(json.dumps(record, indent=2) + "\n")
     plot_study(rows, out_dir / f"{path.stem}.png", study.get("description", ""))
@@ -86,7 +86,7 @@ def plot_study(rows: dict[str, dict], output, title: str = "") -> None:
         >>> plot_study({"gru": {7: {"val_accuracy": .9}, 28: {"val_accuracy": .98}}},
         ...            tempfile.mktemp(suffix=".png"))
     """
-    from .reports import plt
+    from ..reports import plt
 
     figure, axis = plt.subplots(figsize=(6.4, 4.0), dpi=100)
     every = sorted({int(t) for by_steps in rows.values() for t in by_steps if t != "seconds"})
@@ -106,11 +106,12 @@ def plot_study(rows: dict[str, dict], output, title: str = "") -> None:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m seqmnist_zoo.studies", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m seqmnist_zoo.tuning.recorded_search",
+                                     description=__doc__)
     parser.add_argument("study", help="a shipped study space (e.g. timesteps_study) or a file")
     parser.add_argument("--overwrite", action="store_true", help="re-run finished trials")
     args = parser.parse_args(argv)
-    record = run_study(args.study, overwrite=args.overwrite, verbose=2)
+    record = run_recorded_search(args.study, overwrite=args.overwrite, verbose=2)
     print(record["table"])
 
 

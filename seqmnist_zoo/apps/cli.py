@@ -9,11 +9,10 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from .errors import SeqMnistZooError
-from .models.registry import get_model_spec, list_models, model_info
-from .models.specs import ROBUST_TAG
-from .spread import seeds_text, spread_text
+from .. import __version__
+from ..errors import SeqMnistZooError
+from ..models.registry import get_model_spec, list_models, model_info
+from ..models.specs import ROBUST_TAG, seeds_text, spread_text
 
 
 def _units(value: str | None):
@@ -55,7 +54,7 @@ def cli(ctx, verbose):
     """Recurrent MNIST classifiers that read digits as sequences: list, inspect, train, evaluate,
     predict and tune them. MNIST is read from $SEQMNIST_ZOO_DATA or the Keras cache."""
     if not verbose:
-        from .quiet import framework_logs_silenced
+        from ..quiet import framework_logs_silenced
 
         ctx.with_resource(framework_logs_silenced())
 
@@ -147,7 +146,7 @@ def train(name, epochs, batch_size, learning_rate, timesteps, units, clipnorm, d
     if output and Path(output).exists() and not overwrite:
         raise click.UsageError(f"{output} already exists; pass --overwrite to replace it, or leave "
                                "--output out to get a new runs/NAME/version_N/ folder")
-    from .training.fit import train as run_training
+    from ..training.fit import train as run_training
 
     result = run_training(
         name, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
@@ -179,7 +178,7 @@ def train(name, epochs, batch_size, learning_rate, timesteps, units, clipnorm, d
 def evaluate(name, weights, timesteps, units, data, logdir, as_json):
     """Accuracy, loss, per-class accuracy and confusion matrix of NAME on the MNIST test set."""
     model = _load(name, weights, timesteps, units)
-    from .training.evaluation import evaluate as run_evaluation
+    from ..training.evaluation import evaluate as run_evaluation
 
     result = run_evaluation(model, weights=weights, data=data, logdir=logdir)
     if as_json:
@@ -206,7 +205,7 @@ def report(name, weights, output, data, overwrite):
     """Write NAME's confusion matrix, misclassified digits and per-class accuracy as PNG files."""
     _refuse_to_replace(output, overwrite, "an earlier report")
     model = _load(name, weights, None, None)
-    from .training.evaluation import evaluate as run_evaluation
+    from ..training.evaluation import evaluate as run_evaluation
 
     result = run_evaluation(model, weights=weights, data=data, report_dir=output)
     click.echo(f"{name} ({weights}): accuracy {result['accuracy']:.4%}; report in {output}/")
@@ -224,14 +223,14 @@ def _refuse_to_replace(folder, overwrite: bool, what: str) -> None:
 def _load(name: str, weights: str, timesteps, units):
     """Build NAME with `weights`; a file's sibling JSON record (from `train`) supplies its config."""
     get_model_spec(name)
-    from .models.pretrained import read_run_config
+    from ..models.pretrained import read_run_config
 
     config = read_run_config(weights)
     if timesteps is not None:
         config["timesteps"] = timesteps
     if units is not None:
         config["units"] = _units(units)
-    from .models.factory import get_model
+    from ..models.factory import get_model
 
     return get_model(name, weights=weights, **config)
 
@@ -268,7 +267,7 @@ def predict(name, images, weights, top_k, invert, raw, save_inputs, overwrite, e
     failed = [item for item in prepared if not item.ok]
     for item in failed:
         _say("error", str(item.error))
-    from .inference.predict import rank
+    from ..inference.predict import rank
 
     weights = weights or get_model_spec(name).reader_weights
     model = _load(name, weights, None, None) if len(failed) < len(prepared) else None
@@ -281,7 +280,7 @@ def predict(name, images, weights, top_k, invert, raw, save_inputs, overwrite, e
                 click.echo(f"{answer.source}: " + ", ".join(f"{d} ({p:.1%})" for d, p in answer.top))
     read = [answer for answer in answers if answer.ok]
     if save_inputs and read:
-        from .reports import write_inputs
+        from ..reports import write_inputs
 
         written = write_inputs(save_inputs, read)
         click.echo(f"the {len(read)} digit(s) the model saw: {written[-1]}", err=True)
@@ -293,7 +292,7 @@ def _prepared(images, **options):
     """The reader's digits, its warnings said on stderr as the zoo's own lines (once each)."""
     import warnings
 
-    from .inputs.preprocess import prepare_each
+    from ..inputs.preprocess import prepare_each
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -319,13 +318,13 @@ def read(name, image, weights, invert, raw, gif, overwrite, as_json):
     get_model_spec(name)
     if gif and Path(gif).exists() and not overwrite:
         raise click.UsageError(f"{gif} exists; pass --overwrite to replace it, or name another file")
-    from .inputs.preprocess import all_prepared
+    from ..inputs.preprocess import all_prepared
 
     prepared = all_prepared(_prepared(image, invert=invert, raw=raw))
     if len(prepared) != 1:
         raise click.UsageError(f"{image} holds {len(prepared)} digits; read takes one picture")
     digit = prepared[0]
-    from .inference.reading import decided_at, read_along
+    from ..inference.reading import decided_at, read_along
 
     weights = weights or get_model_spec(name).reader_weights
     beliefs = read_along(_load(name, weights, None, None), digit.image[None])[0]
@@ -343,7 +342,7 @@ def read(name, image, weights, invert, raw, gif, overwrite, as_json):
         click.echo(f"answer {final} ({beliefs[-1, final]:.1%}), unchanged from step "
                    f"{decided_at(beliefs)} on")
     if gif:
-        from .inference.reading_plots import write_reading_gif
+        from ..inference.reading_plots import write_reading_gif
 
         click.echo(f"animation: {write_reading_gif(gif, digit.image, beliefs, name)}", err=True)
 
@@ -381,10 +380,10 @@ def export_command(name, export_format, weights, timesteps, units, output, overw
     model = _load(name, weights, timesteps, units)
     images = None
     if check:
-        from .inputs.data import load_mnist
+        from ..inputs.data import load_mnist
 
         images = load_mnist(data)[1][0][:1000]
-    from .models.pretrained import weights_sha256
+    from ..models.pretrained import weights_sha256
 
     path = Path(output) if output else default_path(name, export_format)
     if path.exists() and not overwrite:
@@ -404,8 +403,8 @@ class _TuneCommand(click.Command):
     """`tune`, whose help ends with the search spaces and what each tuner needs."""
 
     def format_epilog(self, ctx, formatter):
-        from .models.registry import list_models
-        from .spaces import default_space, describe_space, shipped_spaces
+        from ..models.registry import list_models
+        from ..tuning.spaces import default_space, describe_space, shipped_spaces
 
         by_space: dict[str, list[str]] = {}
         for name in list_models():
@@ -453,8 +452,8 @@ def tune(name, tuner_kind, max_trials, epochs, executions_per_trial, train_sampl
     if tuner_id is not None:
         os.environ.update(KERASTUNER_TUNER_ID=tuner_id, KERASTUNER_ORACLE_IP=oracle_ip,
                           KERASTUNER_ORACLE_PORT=str(oracle_port))
-    from .spaces import load_space
-    from .tuning import tune as run_search
+    from ..tuning.search import tune as run_search
+    from ..tuning.spaces import load_space
 
     settings = load_space(space) if space else {"hyperparameters": None}
     if (tuner_kind or settings.get("tuner")) == "hyperband" and max_trials is not None:

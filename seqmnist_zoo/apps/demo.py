@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InvalidArgumentError, NoDigitError, SeqMnistZooError
-from .inputs.images import SUFFIXES
+from ..errors import InvalidArgumentError, NoDigitError, SeqMnistZooError
+from ..inputs.images import SUFFIXES
 
 GRADIO_MAJOR = 6
 MAX_UPLOAD = "5mb"
@@ -43,9 +43,9 @@ class ZooReader:
     """
 
     def __init__(self, names=None):
-        from .inference.reading import belief_reader
-        from .models.factory import get_model
-        from .models.registry import get_model_spec, list_models
+        from ..inference.reading import belief_reader
+        from ..models.factory import get_model
+        from ..models.registry import get_model_spec, list_models
 
         self.names = list(names or list_models(pretrained=True))
         self.models = {name: get_model(name, weights=get_model_spec(name).reader_weights)
@@ -60,8 +60,8 @@ class ZooReader:
         None. Returns a ``message`` instead of answers when there is nothing to read, or why a
         picture cannot be read.
         """
-        from .inference.reading import decided_at
-        from .inputs.preprocess import prepare_each
+        from ..inference.reading import decided_at
+        from ..inputs.preprocess import prepare_each
 
         image = picture.get("composite") if isinstance(picture, dict) else picture
         uploaded = isinstance(image, (str, os.PathLike))
@@ -95,7 +95,7 @@ def belief_figure(beliefs, family: str):
         >>> belief_figure(np.tile(np.eye(10)[[4]], (28, 1)), "lstm").axes[0].get_xlabel()
         'rows read (timestep)'
     """
-    from .reports import plt
+    from ..reports import plt
 
     beliefs = np.asarray(beliefs)
     steps = np.arange(1, len(beliefs) + 1)

@@ -1,7 +1,7 @@
 """A declared study and its record: the study file, its planned runs, the runs recorded so far.
 
-The runner (`seqmnist_zoo.study_runner`) writes records, the report and figures
-(`seqmnist_zoo.study_report`, `seqmnist_zoo.study_figures`) read them; all three share this module.
+The runner (`seqmnist_zoo.studies.runner`) writes records, the report and figures
+(`seqmnist_zoo.studies.report`, `seqmnist_zoo.studies.figures`) read them; all three share this module.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .errors import InvalidArgumentError
+from ..errors import InvalidArgumentError
 from .run_settings import settings_of
 
 RESULTS_DIR = Path("studies/results")

@@ -23,10 +23,10 @@ from typing import Any
 import keras
 import numpy as np
 
-from .errors import InvalidArgumentError, SeqMnistZooError
-from .inference.probabilities import predict_probabilities
-from .models.builders import timesteps_of
-from .training.cpu_path import MAX_UNROLLED_STEPS
+from ..errors import InvalidArgumentError, SeqMnistZooError
+from ..inference.probabilities import predict_probabilities
+from ..models.builders import timesteps_of
+from ..training.cpu_path import MAX_UNROLLED_STEPS
 
 FORMATS = {"saved_model": "", "onnx": ".onnx", "litert": ".tflite"}
 RUNTIMES = {"saved_model": ("tensorflow",), "onnx": ("tf2onnx", "onnx", "onnxruntime"),
@@ -212,8 +212,8 @@ def _litert_bytes(model: keras.Model, batch: int | None) -> bytes:
 
 
 def _contract(model, path: Path, format: str, batch, steps: int, weights_sha256) -> dict[str, Any]:
-    from . import __version__
-    from .training.environment import environment
+    from .. import __version__
+    from ..training.environment import environment
 
     classes = int(model.output_shape[-1])
     return {

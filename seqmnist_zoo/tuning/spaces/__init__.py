@@ -14,9 +14,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidArgumentError
-from ..models.registry import get_model_spec
-from ..models.specs import valid_timesteps
+from ...errors import InvalidArgumentError
+from ...models.registry import get_model_spec
+from ...models.specs import valid_timesteps
 
 HP_TYPES = {"int": "Int", "float": "Float", "choice": "Choice", "boolean": "Boolean",
             "fixed": "Fixed"}
