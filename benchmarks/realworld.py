@@ -11,7 +11,7 @@ a margin, enlarged) and read from those files, for every shipped weights tag.
 Every family is measured through the user path (`seqmnist_zoo.prepare_each`, the reader behind
 `seqmnist-zoo predict`) and, for comparison, through "resize only": the whole picture stretched to
 28x28 and inverted when its border is light, what most tutorials do. Writes JSON with a markdown
-table that the README and the docs show (`python -m seqmnist_zoo.cards README.md`).
+table that the README and the docs show (`python -m tools.cards README.md`).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from seqmnist_zoo import list_models, load_mnist  # noqa: E402
 from seqmnist_zoo.errors import NoDigitError  # noqa: E402
 from seqmnist_zoo.inputs.preprocess import prepare_each  # noqa: E402
-from seqmnist_zoo.realworld import (  # noqa: E402
+from tools.realworld import (  # noqa: E402
     HANDED_OVER,
     drawn_digits,
     photographed_pages,

@@ -7,7 +7,7 @@ round by round (the order rotating), so machine noise hits every side alike. Eve
 median over rounds with its min-max range; every ratio is taken within a round (both sides
 measured back to back) and reported as the median and range of those per-round ratios, so a
 verdict like "zoo / PyTorch > 1" holds only if the range says so. Prints a table and writes JSON
-with every sample, from which `python -m seqmnist_zoo.cards README.md` regenerates the README's
+with every sample, from which `python -m tools.cards README.md` regenerates the README's
 performance section.
 """
 

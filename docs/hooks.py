@@ -2,23 +2,26 @@
 
 - one model card page per registered model (from the weights manifest);
 - the CLI reference (from the click commands' own help);
-- marked sections (``<!-- NAME:start -->`` ... ``<!-- NAME:end -->``) filled by seqmnist_zoo.cards,
+- marked sections (``<!-- NAME:start -->`` ... ``<!-- NAME:end -->``) filled by tools.cards,
   plus the README's quick start and the tuning study's table;
 - the studies' figures (``studies/results/*.png``) as ``images/studies/``.
 """
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import click
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
 
-from seqmnist_zoo import cards
 from seqmnist_zoo.apps.cli import cli
 from seqmnist_zoo.errors import InvalidArgumentError
 from seqmnist_zoo.models.registry import list_models
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's tools/
+from tools import cards  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

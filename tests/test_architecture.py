@@ -113,6 +113,15 @@ def _layer(module: str) -> int | None:
     return LAYERS.index(room) if room in LAYERS else None
 
 
+def test_the_package_never_imports_the_checkouts_tools():
+    for module, path in MODULES.items():
+        tree = ast.parse(path.read_text())
+        imports = [node for node in ast.walk(tree) if isinstance(node, ast.Import)]
+        names = [alias.name for node in imports for alias in node.names]
+        names += [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+        assert not [n for n in names if n.split(".")[0] in {"tools", "benchmarks"}], module
+
+
 def test_shared_modules_are_leaves():
     for module in SHARED - {"seqmnist_zoo"}:
         assert not GRAPH[module], f"{module} imports {sorted(GRAPH[module])}"

@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 from conftest import PYTHON, REPO
-from seqmnist_zoo.cards import performance_section
+from tools.cards import performance_section
 
 
 def test_quick_harness_run_writes_tables_and_json(tmp_path, mnist_npz, python_env):
@@ -82,7 +82,7 @@ def test_a_training_option_case_runs_and_reports_its_speed(mnist_npz, monkeypatc
 
 
 def test_training_options_verdicts_and_readme_section():
-    from seqmnist_zoo.cards import training_options_section
+    from tools.cards import training_options_section
 
     options = _benchmark("training_options")
     assert options.verdict([1.1, 1.3]) == "faster in every round"

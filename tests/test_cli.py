@@ -66,7 +66,7 @@ def test_installed_console_script_has_no_traceback(python_env):
 
 
 def test_what_the_studies_found_reaches_info_and_the_model_card(run_cli):
-    from seqmnist_zoo.cards import model_card
+    from tools.cards import model_card
 
     notes = model_info("simple_rnn")["notes"]
     assert "plain-RNN study" in notes

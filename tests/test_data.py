@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from seqmnist_zoo import DatasetError, load_mnist
-from seqmnist_zoo import data as data_module
+from seqmnist_zoo.inputs import data as data_module
 from seqmnist_zoo.inputs.data import read_idx
 
 # From ../shared/datasets/README.md: sha256 of each array's bytes, and the class counts.

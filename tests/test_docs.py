@@ -57,18 +57,18 @@ def test_docs_quick_start_is_the_readmes():
 
 
 def test_readme_results_table_is_generated_from_the_manifest():
-    from seqmnist_zoo.cards import fill_sections
+    from tools.cards import fill_sections
 
     readme = (REPO / "README.md").read_text()
     assert "<!-- results:start -->\n| model |" in readme
-    assert fill_sections(readme, REPO) == readme, "run: python -m seqmnist_zoo.cards README.md"
+    assert fill_sections(readme, REPO) == readme, "run: python -m tools.cards README.md"
 
 
 def test_tables_come_from_the_documented_checkout_and_a_missing_record_fails(tmp_path):
     """The installed package reads no repository folder: a checkout without the record is an error
     (mkdocs build --strict fails on it), not a placeholder printed into the docs."""
-    from seqmnist_zoo.cards import fill_sections
     from seqmnist_zoo.errors import InvalidArgumentError
+    from tools.cards import fill_sections
 
     page = "<!-- realworld:start -->\n<!-- realworld:end -->\n"
     assert "| `lstm` |" in fill_sections(page, REPO)

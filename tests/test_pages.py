@@ -1,6 +1,6 @@
 """Pages as people photograph them: ruled paper, a stain, a shadow, two digits, and any crop at all.
 
-The digits are drawn here as pen strokes (`seqmnist_zoo.realworld.STROKES`), so no test depends
+The digits are drawn here as pen strokes (`tools.realworld.STROKES`), so no test depends
 on the fonts a machine has.
 """
 
@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw
 from seqmnist_zoo.errors import NoDigitError, SeqMnistZooError
 from seqmnist_zoo.inference.predict import predict_digits
 from seqmnist_zoo.inputs.preprocess import normalize_digit, normalize_digits, prepare_each
-from seqmnist_zoo.realworld import STROKES
+from tools.realworld import STROKES
 
 
 def draw(page: Image.Image, digit: int, box: tuple[int, int, int], pen: int = 8, ink: int = 30):
@@ -157,7 +157,7 @@ def test_blank_uniform_and_noise_pictures_are_no_digit():
 
 
 def test_an_unexpected_failure_is_that_pictures_error_not_the_batchs(monkeypatch):
-    from seqmnist_zoo import preprocess
+    from seqmnist_zoo.inputs import preprocess
 
     real = preprocess.normalize_digit
 

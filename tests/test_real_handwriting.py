@@ -12,7 +12,7 @@ import pytest
 from seqmnist_zoo import get_model, get_model_spec, list_models
 from seqmnist_zoo.inference.probabilities import predict_probabilities
 from seqmnist_zoo.inputs.preprocess import prepare_each
-from seqmnist_zoo.realworld import HANDED_OVER, write_handed_over
+from tools.realworld import HANDED_OVER, write_handed_over
 
 # Floors under what every family's reader default measured on every form (README table), to
 # catch a regression; the project's aim is higher (optdigits 97%, Semeion 95%) and not yet reached.

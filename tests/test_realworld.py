@@ -10,9 +10,9 @@ from PIL import Image
 
 from conftest import PYTHON, REPO
 from seqmnist_zoo import get_model, list_models
-from seqmnist_zoo.cards import realdigits_section, realworld_section
 from seqmnist_zoo.inputs.preprocess import prepare_digits
-from seqmnist_zoo.realworld import (
+from tools.cards import realdigits_section, realworld_section
+from tools.realworld import (
     bundled_fonts,
     drawn_digits,
     photographed_pages,

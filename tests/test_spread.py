@@ -8,9 +8,9 @@ import pytest
 
 from conftest import REPO
 from seqmnist_zoo import model_info
-from seqmnist_zoo.cards import model_card
 from seqmnist_zoo.models.specs import spread_text
-from seqmnist_zoo.spread import MANIFEST, RESULTS, read_spread, seed_spread, write_manifest_spread
+from tools.cards import model_card
+from tools.spread import MANIFEST, RESULTS, read_spread, seed_spread, write_manifest_spread
 
 
 def test_manifest_spread_is_the_recorded_runs_plus_the_shipped_file(tmp_path):
@@ -19,7 +19,7 @@ def test_manifest_spread_is_the_recorded_runs_plus_the_shipped_file(tmp_path):
     shutil.copy(MANIFEST, copy)
     write_manifest_spread(record, copy)
     assert json.loads(copy.read_text()) == json.loads(MANIFEST.read_text()), \
-        "run: python -m seqmnist_zoo.spread --manifest-only"
+        "run: python -m tools.spread --manifest-only"
     for weights in json.loads(copy.read_text())["weights"]:
         spread = weights.get("seed_spread")
         if weights["model"] not in record or weights["tag"] != "mnist":
@@ -57,11 +57,11 @@ def test_an_unknown_name_is_one_line_before_anything_trains(python_env):
 
     from conftest import PYTHON
 
-    result = subprocess.run([PYTHON, "-m", "seqmnist_zoo.spread", "nope", "--seeds", "1"],
+    result = subprocess.run([PYTHON, "-m", "tools.spread", "nope", "--seeds", "1"],
                             env=python_env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1] == (
-        "python -m seqmnist_zoo.spread: error: unknown model 'nope'; known models: bilstm, gru, "
+        "python -m tools.spread: error: unknown model 'nope'; known models: bilstm, gru, "
         "lstm, simple_rnn, stacked_lstm")
 
 
@@ -71,10 +71,10 @@ def test_missing_mnist_is_one_line_not_a_traceback(python_env, tmp_path):
     from conftest import PYTHON
 
     env = dict(python_env, SEQMNIST_ZOO_DATA=str(tmp_path / "nowhere.npz"))
-    result = subprocess.run([PYTHON, "-m", "seqmnist_zoo.spread", "simple_rnn", "--seeds", "9",
+    result = subprocess.run([PYTHON, "-m", "tools.spread", "simple_rnn", "--seeds", "9",
                              "--results", str(tmp_path / "spread.json")],
                             env=env, capture_output=True, text=True, timeout=300)
     last = result.stderr.strip().splitlines()[-1]
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert last.startswith("python -m seqmnist_zoo.spread: error: ") and "nowhere.npz" in last
+    assert last.startswith("python -m tools.spread: error: ") and "nowhere.npz" in last
     assert not (tmp_path / "spread.json").exists()

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from conftest import PYTHON, REPO
-from seqmnist_zoo import experiments
-from seqmnist_zoo.cards import fill_sections
 from seqmnist_zoo.errors import InvalidArgumentError
+from seqmnist_zoo.studies import experiments
 from seqmnist_zoo.studies.experiments import run_experiment, sequences, settings_of
 from seqmnist_zoo.studies.record import example_record, load_study, planned_runs, read_record
 from seqmnist_zoo.studies.report import summarize, write_report
 from seqmnist_zoo.studies.runner import run_study
+from tools.cards import fill_sections
 
 STUDIES = sorted((REPO / "studies").glob("*.json"))
 RECORDED = [p for p in STUDIES if (REPO / "studies" / "results" / p.name).is_file()]
@@ -169,7 +169,7 @@ def test_groups_restrict_a_call_to_part_of_the_study(tmp_path, monkeypatch):
 
 
 def test_a_gradient_line_never_mixes_two_groups_budgets(monkeypatch, tmp_path):
-    from seqmnist_zoo import study_figures
+    from seqmnist_zoo.studies import figures as study_figures
 
     study, record = example_record()
     study["groups"].append({"name": "short", "grid": {"timesteps": [14]}})

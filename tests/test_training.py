@@ -138,7 +138,7 @@ def test_interrupt_keeps_the_best_checkpoint(mnist, tmp_path):
 
 
 def test_interrupted_cli_run_exits_130_and_says_so(monkeypatch, run_cli, tmp_path):
-    from seqmnist_zoo import training
+    from seqmnist_zoo.training import fit as training
 
     def fake_train(name, **kwargs):
         return training.TrainResult(output=tmp_path / "x.weights.h5", interrupted=True,
@@ -214,7 +214,7 @@ def test_pixel_by_pixel_models_are_never_unrolled():
 
 def test_publish_measures_copies_and_records(trained, tmp_path, mnist):
     from seqmnist_zoo.models.pretrained import sha256_of
-    from seqmnist_zoo.publish import WEIGHTS_DIR, publish
+    from tools.publish import WEIGHTS_DIR, publish
 
     (tmp_path / "manifest.json").write_text((WEIGHTS_DIR / "manifest.json").read_text())
     record = publish("gru", trained[0], tag="mine", data=mnist[1], weights_dir=tmp_path)

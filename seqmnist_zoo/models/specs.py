@@ -81,7 +81,7 @@ class WeightsSpec:
     recipe: Mapping[str, Any] = field(default_factory=dict)
     training: Mapping[str, Any] = field(default_factory=dict)
     environment: Mapping[str, Any] = field(default_factory=dict)
-    # Test accuracy of the same recipe over seeds (`seqmnist_zoo.spread`); None until measured.
+    # Test accuracy of the same recipe over seeds (`tools.spread`); None until measured.
     seed_spread: Mapping[str, Any] | None = None
     package: str = "seqmnist_zoo.models.weights"
 

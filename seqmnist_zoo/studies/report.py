@@ -6,7 +6,7 @@ accuracy's mean, standard deviation and range, how many runs failed (NaN loss, o
 the weight-gradient norm's peak during training, and how strongly the first quarter of the
 timesteps reaches the loss compared with the last quarter. It stores the markdown tables in the
 record (``markdown``), which the docs pages take between ``<!-- study NAME.TABLE:start -->``
-markers (see `seqmnist_zoo.cards`), and draws the figures the study file lists.
+markers (see `tools.cards`), and draws the figures the study file lists.
 """
 
 from __future__ import annotations

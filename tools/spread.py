@@ -1,6 +1,6 @@
 """How much a shipped recipe's test accuracy depends on its seed: retrain it with other seeds.
 
-Usage: ``python -m seqmnist_zoo.spread [NAME ...] --seeds 1 2`` trains each recipe once per seed
+Usage: ``python -m tools.spread [NAME ...] --seeds 1 2`` trains each recipe once per seed
 (`train` with ``seed=S``), measures the best checkpoint on the test set, and records each run in
 ``tuning/results/seed_spread.json``. Runs already recorded are skipped, so an interrupted spread
 resumes where it stopped. Each shipped weights record in the manifest then gets a ``seed_spread``:
@@ -18,14 +18,14 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from .errors import SeqMnistZooError
-from .models.factory import get_model
-from .models.registry import get_model_spec, list_models
-from .quiet import framework_logs_silenced
+from seqmnist_zoo.errors import SeqMnistZooError
+from seqmnist_zoo.models.factory import get_model
+from seqmnist_zoo.models.registry import get_model_spec, list_models
+from seqmnist_zoo.quiet import framework_logs_silenced
 
 RESULTS = Path("tuning/results/seed_spread.json")
-MANIFEST = Path(__file__).parent / "models" / "weights" / "manifest.json"
-COMMAND = "python -m seqmnist_zoo.spread"
+MANIFEST = Path(__file__).resolve().parents[1] / "seqmnist_zoo" / "models" / "weights" / "manifest.json"
+COMMAND = "python -m tools.spread"
 
 
 def seed_spread(shipped: dict[str, Any], runs: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
@@ -100,9 +100,9 @@ def run_spread(names, seeds, results=RESULTS, runs_dir="runs/seeds", data=None,
         >>> run_spread(["simple_rnn"], [1])["simple_rnn"]["1"]["test_accuracy"]  # doctest: +SKIP
         0.98...
     """
-    from .models.pretrained import read_run_config
-    from .training.evaluation import evaluate
-    from .training.fit import train
+    from seqmnist_zoo.models.pretrained import read_run_config
+    from seqmnist_zoo.training.evaluation import evaluate
+    from seqmnist_zoo.training.fit import train
 
     results = Path(results)
     record = read_spread(results)
@@ -129,7 +129,7 @@ def run_spread(names, seeds, results=RESULTS, runs_dir="runs/seeds", data=None,
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m seqmnist_zoo.spread", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tools.spread", description=__doc__)
     parser.add_argument("names", nargs="*", help="default: every shipped model, fastest first")
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--results", type=Path, default=RESULTS)

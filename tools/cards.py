@@ -1,19 +1,19 @@
 """Tables and model cards generated from the weights manifest, the one record of every number.
 
-``python -m seqmnist_zoo.cards README.md [more.md ...]`` rewrites each file's generated sections,
+``python -m tools.cards README.md [more.md ...]`` rewrites each file's generated sections,
 found between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->`` markers.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
-import sys
 from pathlib import Path
 
-from .errors import InvalidArgumentError
-from .models.registry import list_models, model_info
-from .models.specs import seeds_text, spread_text
+from seqmnist_zoo.errors import InvalidArgumentError
+from seqmnist_zoo.models.registry import list_models, model_info
+from seqmnist_zoo.models.specs import seeds_text, spread_text
 
 
 def results_table() -> str:
@@ -210,7 +210,13 @@ def fill_sections(text: str, root) -> str:
 
 def main(argv=None) -> None:
     """Regenerate the sections of each file from the records of the checkout it lies in."""
-    for path in map(Path, argv if argv is not None else sys.argv[1:]):
+    parser = argparse.ArgumentParser(prog="python -m tools.cards", description=main.__doc__)
+    parser.add_argument("files", nargs="+", type=Path,
+                        help="markdown files with <!-- NAME:start --> sections")
+    args = parser.parse_args(argv)
+    for path in args.files:
+        if not path.is_file():
+            parser.error(f"{path}: no such file")
         root = next((p for p in path.resolve().parents if (p / "benchmarks").is_dir()), Path.cwd())
         path.write_text(fill_sections(path.read_text(encoding="utf-8"), root), encoding="utf-8")
         print(f"updated {path}")
@@ -253,7 +259,7 @@ def model_card(name: str) -> str:
         env = ", ".join(f"{k} {v}" for k, v in record["environment"].items())
         lines += ["", f"Trained with {env}.", "", "Reproduce and check it:", "", "```bash",
                   f"seqmnist-zoo train {name}",
-                  f"python -m seqmnist_zoo.publish {name} runs/{name}/version_0/{name}.weights.h5"
+                  f"python -m tools.publish {name} runs/{name}/version_0/{name}.weights.h5"
                   "  # the path train printed",
                   f"seqmnist-zoo evaluate {name}", "```", ""]
     if not info["weights"]:

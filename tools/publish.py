@@ -1,6 +1,6 @@
 """Maintainers' step from a trained file to shipped weights: measure, copy, record.
 
-Usage: ``python -m seqmnist_zoo.publish NAME runs/NAME/version_N/NAME.weights.h5 [--tag mnist]``.
+Usage: ``python -m tools.publish NAME runs/NAME/version_N/NAME.weights.h5 [--tag mnist]``.
 The file's JSON record written by `train` supplies the config and recipe; the test-set accuracy
 and loss are measured here by `evaluate`, never typed.
 """
@@ -12,10 +12,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .models.factory import get_model
-from .models.pretrained import read_run_config, run_record_path, sha256_of
+from seqmnist_zoo.models.factory import get_model
+from seqmnist_zoo.models.pretrained import read_run_config, run_record_path, sha256_of
 
-WEIGHTS_DIR = Path(__file__).parent / "models" / "weights"
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "seqmnist_zoo" / "models" / "weights"
 
 
 def publish(name: str, trained: str | Path, tag: str = "mnist", data=None,
@@ -26,7 +26,7 @@ def publish(name: str, trained: str | Path, tag: str = "mnist", data=None,
         >>> publish("gru", "runs/gru/gru.weights.h5")["metrics"]["accuracy"]  # doctest: +SKIP
         0.99...
     """
-    from .training.evaluation import evaluate
+    from seqmnist_zoo.training.evaluation import evaluate
 
     trained = Path(trained)
     run = json.loads(run_record_path(trained).read_text(encoding="utf-8"))
@@ -60,7 +60,7 @@ def publish(name: str, trained: str | Path, tag: str = "mnist", data=None,
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m seqmnist_zoo.publish", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tools.publish", description=__doc__)
     parser.add_argument("name")
     parser.add_argument("trained", help="a .weights.h5 written by `seqmnist-zoo train`")
     parser.add_argument("--tag", default="mnist")
