@@ -18,8 +18,13 @@ def test_version(run_cli):
 def test_list_table_and_json(run_cli):
     code, out, _ = run_cli("list")
     assert code == 0
-    rows = out.strip().splitlines()[1:]
+    header, *rows = out.strip().splitlines()
     assert [r.split()[0] for r in rows] == list_models()
+    # every column starts where its header does, however long a row's weights tags are
+    for title in ("test acc", "same recipe over seeds"):
+        end = header.index(title) + len(title)
+        starts = {row.index("%", header.index(title) - 2) for row in rows}
+        assert len(starts) == 1 and abs(starts.pop() - end) <= len(title), title
     code, out, _ = run_cli("list", "*lstm", "--json")
     data = json.loads(out)
     assert [d["name"] for d in data] == ["bilstm", "lstm", "stacked_lstm"]

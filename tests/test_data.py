@@ -147,3 +147,14 @@ def test_idx_reader_rejects_bad_magic_and_truncation(mnist_idx_dir, tmp_path):
     (tmp_path / "bad.gz").write_bytes(b"not gzip")
     with pytest.raises(DatasetError, match="could not read IDX"):
         read_idx(tmp_path / "bad.gz")
+
+
+def test_a_picture_given_as_the_dataset_is_called_what_it_is_not(tmp_path):
+    from PIL import Image
+
+    picture = tmp_path / "x.png"
+    Image.new("L", (28, 28)).save(picture)
+    with pytest.raises(DatasetError) as caught:
+        load_mnist(picture)
+    message = str(caught.value)
+    assert "not a NumPy .npz archive" in message and "pickle" not in message

@@ -116,3 +116,10 @@ def test_unit_range_floats_are_scaled_with_a_warning():
 def test_colour_arrays_with_alpha_are_composited():
     rgba = np.zeros((10, 10, 4), "uint8")  # fully transparent black
     assert as_grayscale_stack(rgba).min() == pytest.approx(255)
+
+
+def test_a_missing_folder_is_named_once(tmp_path):
+    from seqmnist_zoo.inputs.preprocess import prepare_each
+
+    [item] = prepare_each([f"{tmp_path}/nosuchdir/"])
+    assert str(item.error).count("nosuchdir") == 1, item.error

@@ -132,6 +132,9 @@ def test_user_weights_file_round_trip(digits, tmp_path):
                                features.predict(digits, verbose=0), rtol=1e-6, atol=1e-6)
     with pytest.raises(WeightsError, match="could not load"):
         get_model("bilstm", units=4, weights=str(path))
+    with pytest.raises(WeightsError) as caught:  # another family's file: Keras' words, then advice
+        get_model("lstm", units=8, weights=str(path))
+    assert ":;" not in str(caught.value) and "family it was trained as" in str(caught.value)
 
 
 @pytest.mark.parametrize("kwargs,message", [

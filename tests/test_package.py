@@ -78,3 +78,17 @@ def test_the_sdist_carries_its_test_suite(tmp_path, python_env):
                                cwd=unpacked, env=env, capture_output=True, text=True)
     assert collected.returncode == 0, collected.stdout[-2000:]
     assert "error" not in collected.stdout.lower().split("collected")[-1]
+
+
+def test_calls_with_a_new_number_of_pictures_do_not_make_tensorflow_warn(python_env):
+    """Each call of predict_digits or read_along with another count of pictures used to retrace the
+    model, and TensorFlow printed 'triggered tf.function retracing' warnings after five."""
+    code = ("import numpy as np\nfrom seqmnist_zoo import lstm, predict_digits, read_along\n"
+            "model = lstm(units=4)\ndigit = np.zeros((28, 28), 'uint8'); digit[5:23, 12:16] = 255\n"
+            "for k in range(1, 9):\n"
+            "    assert all(p.ok for p in predict_digits(model, [digit] * k))\n"
+            "    assert read_along(model, np.stack([digit] * k)).shape == (k, 28, 10)\n"
+            "print('read')")
+    done = subprocess.run([PYTHON, "-c", code], env=python_env, capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "read", done.stderr[-2000:]
+    assert "retracing" not in done.stderr, done.stderr[-2000:]

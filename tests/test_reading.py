@@ -120,5 +120,7 @@ def test_read_along_takes_flat_vectors_and_pictures_and_says_what_it_takes(tmp_p
     assert read_along(model, str(tmp_path / "one.png")).shape == (1, 28, 10)
     with pytest.raises(InvalidArgumentError, match=r"\(n, 28, 28\).*got shape \(2, 10\)"):
         read_along(model, np.zeros((2, 10)))
-    with pytest.raises(InvalidArgumentError, match="a picture's path"):
+    with pytest.raises(InvalidArgumentError, match=r"or pictures \(paths or PIL images\)"):
         read_along(model, {"not": "an image"})
+    both = read_along(model, [tmp_path / "one.png", str(tmp_path / "one.png")])  # a list, as predict_digits
+    assert both.shape == (2, 28, 10) and np.allclose(both[0], both[1])

@@ -71,12 +71,15 @@ def list_command(pattern, pretrained, as_json):
         return
     if not names:
         raise click.UsageError(f"no model matches {pattern!r}; known: {', '.join(list_models())}")
-    click.echo(f"{'name':<14}{'params':>9}  {'weights':<8}{'test acc':>9}  "
+    rows = [_summary(n) for n in names]
+    tags = {row["name"]: ",".join(row["weights"]) or "-" for row in rows}
+    width = max(8, *map(len, tags.values())) + 2  # the weights column fits its longest entry
+    click.echo(f"{'name':<14}{'params':>9}  {'weights':<{width}}{'test acc':>9}  "
                f"{'same recipe over seeds':<25}description")
-    for row in map(_summary, names):
+    for row in rows:
         acc = f"{row['test_accuracy']:.2%}" if row["test_accuracy"] is not None else "-"
         click.echo(f"{row['name']:<14}{row['num_params'] or '?':>9}  "
-                   f"{','.join(row['weights']) or '-':<8}{acc:>9}  "
+                   f"{tags[row['name']]:<{width}}{acc:>9}  "
                    f"{spread_text(row['seed_spread']):<25}{row['description']}")
 
 
@@ -202,7 +205,8 @@ def evaluate(name, weights, timesteps, units, data, logdir, as_json):
 @click.option("--data", type=click.Path(), help="MNIST .npz or folder (default $SEQMNIST_ZOO_DATA).")
 @click.option("--overwrite", is_flag=True, help="Replace the files of an earlier report in --output.")
 def report(name, weights, output, data, overwrite):
-    """Write NAME's confusion matrix, misclassified digits and per-class accuracy as PNG files."""
+    """Write NAME's confusion matrix, misclassified digits, per-class accuracy and row-by-row reading
+    as PNG files, with a summary.md."""
     _refuse_to_replace(output, overwrite, "an earlier report")
     model = _load(name, weights, None, None)
     from ..training.evaluation import evaluate as run_evaluation
@@ -467,7 +471,8 @@ def tune(name, tuner_kind, max_trials, epochs, executions_per_trial, train_sampl
         train_samples=train_samples or settings.get("train_samples"),
         batch_size=batch_size or settings.get("batch_size"), space=settings["hyperparameters"],
         directory=directory, project_name=project_name, overwrite=overwrite, logdir=logdir,
-        seed=seed, distribution=distribution)
+        seed=seed, distribution=distribution,
+        verbose="auto" if sys.stdout.isatty() else 2)  # a log file gets a line per epoch, no bars
     if result.summary is None:
         click.echo(f"worker {tuner_id} finished; the chief reports the results")
         return

@@ -6,6 +6,25 @@ import numpy as np
 
 from ..models.compile import emits_logits
 
+PAD_TO = 32  # a call's pictures are padded to a multiple of this, so a new count does not retrace
+
+
+def run_padded(call, images) -> np.ndarray:
+    """``call(images)`` with the batch padded by blank images to a multiple of `PAD_TO`.
+
+    A compiled model traces anew for every new batch shape (TensorFlow warns after a few); padding
+    makes 1 to 32 pictures one shape. Each image is read on its own, so the blanks change nothing.
+
+    Examples:
+        >>> run_padded(lambda x: x.sum(axis=(1, 2)), np.ones((3, 28, 28))).tolist()
+        [784.0, 784.0, 784.0]
+    """
+    images = np.asarray(images)
+    extra = -len(images) % PAD_TO
+    if extra:
+        images = np.concatenate([images, np.zeros((extra, *images.shape[1:]), images.dtype)])
+    return np.asarray(call(images))[:len(images) - extra]
+
 
 def as_probabilities(model, outputs) -> np.ndarray:
     """`outputs` of `model` (last axis: classes) as float64 probabilities: softmax if it gives logits.
@@ -31,4 +50,5 @@ def predict_probabilities(model, x, batch_size: int = 1000) -> np.ndarray:
         >>> predict_probabilities(lstm(units=8), np.zeros((2, 28, 28))).shape
         (2, 10)
     """
-    return as_probabilities(model, model.predict(x, batch_size=batch_size, verbose=0))
+    outputs = run_padded(lambda batch: model.predict(batch, batch_size=batch_size, verbose=0), x)
+    return as_probabilities(model, outputs)

@@ -15,15 +15,15 @@ import numpy as np
 
 from ..errors import InvalidArgumentError
 from ..models.builders import either_scale, timesteps_of
-from .probabilities import as_probabilities
+from .probabilities import as_probabilities, run_padded
 
 
 def read_along(model: keras.Model, images, batch_size: int = 256) -> np.ndarray:
     """Class probabilities after each timestep: ``(n, timesteps, classes)``.
 
     `images` are MNIST-form digits ``(n, 28, 28)`` as the model takes them (flat ``(n, 784)``
-    vectors too), or a picture's path or PIL image, read the way `predict_digits` reads it. The
-    last step equals
+    vectors too), or pictures (a path, a PIL image or a list of them), read the way
+    `predict_digits` reads them. The last step equals
     ``model.predict(images)``. Works for any `timesteps` and for plugin families built by the
     zoo's builder; other models get an `InvalidArgumentError` that says why.
 
@@ -59,10 +59,10 @@ def belief_reader(model: keras.Model, batch_size: int = 256):
 
 
 def _run(model: keras.Model, images, batch_size: int):
-    """Small batches (a demo's one drawing) skip `predict`'s per-call set-up."""
+    """Small batches (a demo's one drawing) are one eager call: no per-call set-up, nothing traced."""
     if len(images) <= 64:
-        return model.predict_on_batch(images)
-    return model.predict(images, batch_size=batch_size, verbose=0)
+        return keras.ops.convert_to_numpy(model(images, training=False))
+    return run_padded(lambda batch: model.predict(batch, batch_size=batch_size, verbose=0), images)
 
 
 def blanked_after(images, steps: int) -> np.ndarray:
@@ -88,10 +88,12 @@ def _read_blanked(model, images, steps: int, batch_size: int) -> np.ndarray:
 
 def _mnist_form(images) -> np.ndarray:
     """MNIST-form digits ``(n, 28, 28)``: arrays as they are (one digit, or flat 784 vectors,
-    reshaped); a picture's path or a PIL image goes through the reader first."""
+    reshaped); pictures (a path, a PIL image, or a list of them) go through the reader first."""
     from pathlib import Path
 
-    if isinstance(images, (str, Path)) or hasattr(images, "getbands"):
+    pictures = isinstance(images, (list, tuple)) and images and all(
+        isinstance(item, (str, Path)) or hasattr(item, "getbands") for item in images)
+    if isinstance(images, (str, Path)) or hasattr(images, "getbands") or pictures:
         from ..inputs.preprocess import prepare_digits
 
         return prepare_digits(images).astype("float32")
@@ -99,7 +101,7 @@ def _mnist_form(images) -> np.ndarray:
         images = np.asarray(images, dtype="float32")
     except (TypeError, ValueError):
         raise InvalidArgumentError(
-            f"read_along takes MNIST-form digits (n, 28, 28), a picture's path or a PIL image; "
+            f"read_along takes MNIST-form digits (n, 28, 28), or pictures (paths or PIL images); "
             f"got {type(images).__name__}") from None
     if images.shape == (28, 28) or images.shape == (784,):
         images = images.reshape(1, 28, 28)
@@ -107,8 +109,8 @@ def _mnist_form(images) -> np.ndarray:
         images = images.reshape(-1, 28, 28)
     if images.ndim != 3 or images.shape[1:] != (28, 28):
         raise InvalidArgumentError(
-            f"read_along takes MNIST-form digits (n, 28, 28) (or flat (n, 784)), a picture's path or a "
-            f"PIL image; got shape {images.shape}")
+            f"read_along takes MNIST-form digits (n, 28, 28) (or flat (n, 784)), or pictures (paths or "
+            f"PIL images); got shape {images.shape}")
     return images
 
 

@@ -87,7 +87,8 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
     except DatasetError:
         raise
     except Exception as err:
-        raise DatasetError(f"could not read {path} as an .npz file ({err}); {_HOW_TO_FIX}") from err
+        reason = "not a NumPy .npz archive" if "pickle" in str(err) else str(err)  # numpy's words mislead
+        raise DatasetError(f"could not read {path} as an .npz file ({reason}); {_HOW_TO_FIX}") from err
 
 
 def _read_idx_folder(folder: Path) -> dict[str, np.ndarray]:

@@ -299,7 +299,8 @@ def prepare_each(inputs, invert: bool | None = None, raw: bool = False,
 def _as_zoo_error(err: Exception, label: str) -> SeqMnistZooError:
     """`err` as the zoo's error naming the input; an unexpected one says it is unexpected."""
     if isinstance(err, SeqMnistZooError):
-        return err if str(err).startswith(label) else type(err)(f"{label}: {err}")
+        named = str(err).startswith((label, f"{Path(label)}:"))  # "dir/" is named "dir" by pathlib
+        return err if named else type(err)(f"{label}: {err}")
     return SeqMnistZooError(f"{label}: unexpected {type(err).__name__} while reading it: {err} "
                             "(please report this picture)")
 

@@ -133,8 +133,8 @@ def build_model(
         except Exception as err:
             raise WeightsError(
                 f"could not load {weights_path} into {family}(timesteps={timesteps}, "
-                f"units={config['units']}, classes={classes}): {_mismatch(err)}; pass the "
-                "timesteps, units and classes the file was trained with"
+                f"units={config['units']}, classes={classes}): {_mismatch(err)}; load it into the family "
+                "it was trained as, with the timesteps, units and classes it was trained with"
             ) from err
     if not include_top:
         model = keras.Model(inputs, features, name=name or family)
@@ -152,8 +152,10 @@ def _mismatch(err: Exception) -> str:
         found = dict(shapes)
         return (f"weight {where.group(1) if where else '?'} has shape {found.get('value', '?')} in "
                 f"the file but {found.get('variable', '?')} in this model")
-    first = text.strip().splitlines()[0] if text.strip() else type(err).__name__
-    return first[:200]
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if lines and lines[0].endswith(":") and len(lines) > 1:  # Keras' summary line, then its example
+        return f"{lines[0]} {lines[1].split('. ')[0].rstrip('.')}"[:300]
+    return (lines or [type(err).__name__])[0][:200]
 
 
 def _check_positive_int(what: str, value) -> int:

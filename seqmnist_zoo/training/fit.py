@@ -45,15 +45,15 @@ def budget_warning(accuracy: float | None, epochs: int, samples: int,
     Examples:
         >>> budget_warning(0.995, 30, 55000) is None
         True
-        >>> budget_warning(0.11, 1, 2000)[:44]
-        'validation accuracy 11.0% is near chance (10'
+        >>> budget_warning(0.11, 1, 2000)[:50]
+        'validation accuracy 11.0% is far below what these '
     """
     if accuracy is None or accuracy >= MEANINGFUL_ACCURACY:
         return None
     on = f" (measured on {validated:,} validation images)" if validated is not None else ""
-    return (f"validation accuracy {accuracy:.1%}{on} is near chance ({CHANCE_ACCURACY:.0%}): {epochs} "
-            f"epoch(s) on {samples:,} images is too small a budget to mean anything; raise "
-            "--epochs or --train-samples before trusting or comparing this result")
+    return (f"validation accuracy {accuracy:.1%}{on} is far below what these families reach (chance is "
+            f"{CHANCE_ACCURACY:.0%}): {epochs} epoch(s) on {samples:,} images is too small a budget to mean "
+            "anything; raise --epochs or --train-samples before trusting or comparing this result")
 
 
 class ShiftedImages(keras.utils.PyDataset):
