@@ -57,14 +57,16 @@ def on_page_markdown(markdown, page, config, files):
         markdown = cards.fill_sections(markdown, ROOT)
     except InvalidArgumentError as err:
         raise PluginError(f"{page.file.src_path}: {err}") from None
-    markdown = markdown.replace("<!-- readme:quickstart -->", readme_quickstart())
+    markdown = markdown.replace("<!-- readme:quickstart -->", readme_section("Quick start"))
+    markdown = markdown.replace("<!-- readme:layout -->", readme_section("How the code is laid out"))
     markdown = markdown.replace("<!-- study:timesteps -->", timesteps_study())
     return markdown
 
 
-def readme_quickstart() -> str:
+def readme_section(title: str) -> str:
+    """The body of the README's ``## title`` section, so the site repeats it without a copy."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    return text.split("## Quick start\n", 1)[1].split("\n## ", 1)[0].strip()
+    return text.split(f"## {title}\n", 1)[1].split("\n## ", 1)[0].strip()
 
 
 def cli_reference() -> str:
