@@ -116,3 +116,12 @@ def test_cli_predict_mistakes_are_one_line(run_cli, args, code, message):
 def test_cli_empty_folder_is_named(tmp_path, run_cli):
     code, _, err = run_cli("predict", "lstm", tmp_path)
     assert code == 1 and "the folder holds no image files" in err
+
+
+def test_digits_of_one_array_are_named_by_their_index():
+    from seqmnist_zoo.inputs.preprocess import prepare_each
+
+    digits = np.zeros((2, 28, 28), "uint8")
+    digits[:, 5:23, 12:16] = 255
+    assert [item.source for item in prepare_each(digits)] == ["array[0]", "array[1]"]
+    assert [item.source for item in prepare_each(list(digits))] == ["array[0]", "array[1]"]

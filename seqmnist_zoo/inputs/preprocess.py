@@ -348,7 +348,10 @@ def _prepare_one(gray: np.ndarray, invert: bool | None, raw: bool, each_digit: b
 
 def _sources(inputs):
     """(label, function returning a float32 stack) for every input, folders expanded lazily."""
-    if isinstance(inputs, (str, Path, np.ndarray)) or hasattr(inputs, "getbands"):
+    if isinstance(inputs, np.ndarray):  # one array: its digits are array[0], array[1], ...
+        yield "array", lambda: as_grayscale_stack(inputs, "array")
+        return
+    if isinstance(inputs, (str, Path)) or hasattr(inputs, "getbands"):
         inputs = [inputs]
     for position, item in enumerate(inputs):
         if isinstance(item, (str, Path)):
