@@ -166,3 +166,11 @@ def test_builder_strings_and_the_plugin_group_still_resolve(name):
     assert ENTRY_POINT_GROUP == "seqmnist_zoo.models"
     assert spec.builder == f"seqmnist_zoo.models:{name}"  # the form plugins copy
     assert spec.load_builder() is getattr(seqmnist_zoo, name)
+
+
+def test_the_tests_mirror_the_rooms():
+    tests = Path(__file__).parent
+    folders = {p.name for p in tests.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))}
+    assert folders == set(LAYERS) | {"tools"}
+    for folder in folders:
+        assert list((tests / folder).glob("test_*.py")), folder

@@ -184,7 +184,7 @@ def test_bench_and_bayesian_extras_are_declared():
 
     import tomllib
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     extras = tomllib.loads((root / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     assert any(dep.startswith("torch") for dep in extras["bench"])
     assert any(dep.startswith("scikit-learn") for dep in extras["bayesian"])

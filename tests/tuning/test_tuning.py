@@ -52,7 +52,7 @@ def test_stacked_lstm_layers_hyperparameter_sets_depth():
 
 def test_default_timesteps_are_divisors_and_study_files_are_valid():
     assert set(default_space("lstm")["timesteps"]["values"]) == {7, 14, 16, 28, 49, 56, 112}
-    for path in sorted(__import__("pathlib").Path(__file__).parents[1].glob("tuning/*.json")):
+    for path in sorted(__import__("pathlib").Path(__file__).parents[2].glob("tuning/*.json")):
         assert load_space(path)["hyperparameters"]
 
 
