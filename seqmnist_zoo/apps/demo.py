@@ -60,6 +60,7 @@ class ZooReader:
         None. Returns a ``message`` instead of answers when there is nothing to read, or why a
         picture cannot be read.
         """
+        from ..inference.predict import rank
         from ..inference.reading import decided_at
         from ..inputs.preprocess import prepare_each
 
@@ -77,11 +78,7 @@ class ZooReader:
         family = family if family in self.models else self.names[0]
         digit = item.image[None]
         with self.lock:
-            top3 = {}
-            for name, model in self.models.items():
-                probabilities = model.predict_on_batch(digit.astype("float32"))[0]
-                order = np.argsort(np.asarray(probabilities))[::-1][:3]
-                top3[name] = [(int(d), float(probabilities[d])) for d in order]
+            top3 = {name: list(rank(model, [item], top_k=3)[0].top) for name, model in self.models.items()}
             beliefs = self.readers[family](digit)[0]
         return {"message": f"{family} answers {top3[family][0][0]}, unchanged from step "
                            f"{decided_at(beliefs)} of {len(beliefs)} on.",

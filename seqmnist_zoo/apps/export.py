@@ -26,7 +26,7 @@ import numpy as np
 from ..errors import InvalidArgumentError, SeqMnistZooError
 from ..inference.probabilities import predict_probabilities
 from ..models.builders import timesteps_of
-from ..training.cpu_path import MAX_UNROLLED_STEPS
+from ..training.cpu_path import MAX_UNROLLED_STEPS, layers_set
 
 FORMATS = {"saved_model": "", "onnx": ".onnx", "litert": ".tflite"}
 RUNTIMES = {"saved_model": ("tensorflow",), "onnx": ("tf2onnx", "onnx", "onnxruntime"),
@@ -124,18 +124,8 @@ def portable_recurrence(model: keras.Model):
     """
     short = _sequence_length(model) <= MAX_UNROLLED_STEPS
     layers = [layer for layer in model._flatten_layers() if isinstance(layer, keras.layers.RNN)]
-    saved = [(layer.unroll, getattr(layer, "use_cudnn", None)) for layer in layers]
-    for layer in layers:
-        layer.unroll = short
-        if hasattr(layer, "use_cudnn"):
-            layer.use_cudnn = False
-    try:
+    with layers_set(layers, unroll=short, use_cudnn=False):
         yield model
-    finally:
-        for layer, (unroll, cudnn) in zip(layers, saved, strict=True):
-            layer.unroll = unroll
-            if hasattr(layer, "use_cudnn"):
-                layer.use_cudnn = cudnn
 
 
 def check_export(path, format: str, model: keras.Model, images) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..models.compile import emits_logits
 
+SMALL_BATCH = 64  # up to this many pictures are read in one call
 PAD_TO = 32  # a call's pictures are padded to a multiple of this, so a new count does not retrace
 
 
@@ -42,6 +43,26 @@ def as_probabilities(model, outputs) -> np.ndarray:
     return outputs
 
 
+def model_outputs(model, x, batch_size: int = 1000, once: bool = False) -> np.ndarray:
+    """`model`'s outputs for the images `x`, without retracing it for a new count of pictures.
+
+    A few pictures are one padded batch call (`run_padded`), more go through ``predict``. A model
+    used `once` reads a few pictures eagerly: tracing a graph for one call is wasted work.
+
+    Examples:
+        >>> from seqmnist_zoo import lstm
+        >>> model_outputs(lstm(units=8), np.zeros((2, 28, 28))).shape
+        (2, 10)
+    """
+    if len(x) <= SMALL_BATCH and once:
+        import keras
+
+        return keras.ops.convert_to_numpy(model(np.asarray(x), training=False))
+    if len(x) <= SMALL_BATCH:
+        return run_padded(model.predict_on_batch, x)
+    return run_padded(lambda batch: model.predict(batch, batch_size=batch_size, verbose=0), x)
+
+
 def predict_probabilities(model, x, batch_size: int = 1000) -> np.ndarray:
     """Class probabilities of `model` for the images `x`, as float64.
 
@@ -50,5 +71,4 @@ def predict_probabilities(model, x, batch_size: int = 1000) -> np.ndarray:
         >>> predict_probabilities(lstm(units=8), np.zeros((2, 28, 28))).shape
         (2, 10)
     """
-    outputs = run_padded(lambda batch: model.predict(batch, batch_size=batch_size, verbose=0), x)
-    return as_probabilities(model, outputs)
+    return as_probabilities(model, model_outputs(model, x, batch_size))

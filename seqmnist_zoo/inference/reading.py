@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import InvalidArgumentError
 from ..models.builders import either_scale, timesteps_of
-from .probabilities import as_probabilities, run_padded
+from .probabilities import as_probabilities, model_outputs
 
 
 def read_along(model: keras.Model, images, batch_size: int = 256) -> np.ndarray:
@@ -32,11 +32,13 @@ def read_along(model: keras.Model, images, batch_size: int = 256) -> np.ndarray:
         >>> read_along(gru(units=8, timesteps=14), np.zeros((2, 28, 28))).shape
         (2, 14, 10)
     """
-    return belief_reader(model, batch_size)(images)
+    return belief_reader(model, batch_size, once=True)(images)
 
 
-def belief_reader(model: keras.Model, batch_size: int = 256):
+def belief_reader(model: keras.Model, batch_size: int = 256, once: bool = False):
     """`read_along` for one model as a reusable function (the step-by-step graph is built once).
+
+    `once`: the function will be called once, so a few pictures are read eagerly (`model_outputs`).
 
     Examples:
         >>> from seqmnist_zoo import lstm
@@ -53,16 +55,9 @@ def belief_reader(model: keras.Model, batch_size: int = 256):
         images = _mnist_form(images)
         if blanked:
             return _read_blanked(model, images, steps, batch_size)
-        return as_probabilities(model, _run(stepwise, images, batch_size))
+        return as_probabilities(model, model_outputs(stepwise, images, batch_size, once))
 
     return read
-
-
-def _run(model: keras.Model, images, batch_size: int):
-    """Small batches (a demo's one drawing) are one eager call: no per-call set-up, nothing traced."""
-    if len(images) <= 64:
-        return keras.ops.convert_to_numpy(model(images, training=False))
-    return run_padded(lambda batch: model.predict(batch, batch_size=batch_size, verbose=0), images)
 
 
 def blanked_after(images, steps: int) -> np.ndarray:
@@ -82,7 +77,7 @@ def blanked_after(images, steps: int) -> np.ndarray:
 
 def _read_blanked(model, images, steps: int, batch_size: int) -> np.ndarray:
     prefixes = blanked_after(images, steps).reshape(-1, 28, 28)
-    probabilities = _run(model, prefixes, batch_size)
+    probabilities = model_outputs(model, prefixes, batch_size)
     return as_probabilities(model, probabilities).reshape(len(images), steps, -1)
 
 

@@ -118,6 +118,34 @@ def build_for_fit(model: keras.Model, x, y) -> None:
 
 
 @contextlib.contextmanager
+def layers_set(layers, **values):
+    """Give `layers` these attribute values while the block runs, then put back what each had.
+
+    Layers without an attribute are left without it.
+
+    Examples:
+        >>> from seqmnist_zoo import gru
+        >>> layer = gru(units=4).get_layer("gru")
+        >>> with layers_set([layer], unroll=True):
+        ...     layer.unroll
+        True
+        >>> layer.unroll
+        False
+    """
+    layers = list(layers)
+    saved = [{name: getattr(layer, name) for name in values if hasattr(layer, name)} for layer in layers]
+    for layer, old in zip(layers, saved, strict=True):
+        for name in old:
+            setattr(layer, name, values[name])
+    try:
+        yield layers
+    finally:
+        for layer, old in zip(layers, saved, strict=True):
+            for name, value in old.items():
+                setattr(layer, name, value)
+
+
+@contextlib.contextmanager
 def cpu_unrolled(model: keras.Model, enabled: bool | None = None,
                  max_steps: int = MAX_UNROLLED_STEPS, skip=()):
     """Unroll the model's recurrent layers (but those in `skip`) while the block runs.
@@ -142,12 +170,5 @@ def cpu_unrolled(model: keras.Model, enabled: bool | None = None,
     short = length is not None and length <= max_steps
     recurrent = [layer for layer in model._flatten_layers()
                  if isinstance(layer, keras.layers.RNN) and short and layer not in skip]
-    saved = [layer.unroll for layer in recurrent]
-    if enabled:
-        for layer in recurrent:
-            layer.unroll = True
-    try:
+    with layers_set(recurrent if enabled else [], unroll=True):
         yield model
-    finally:
-        for layer, unroll in zip(recurrent, saved, strict=True):
-            layer.unroll = unroll
