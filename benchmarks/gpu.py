@@ -77,8 +77,9 @@ QUICK_SPACE = {"units": {"type": "fixed", "value": 16},
 
 def tune_three_trials(x, y, space=None) -> dict:
     from seqmnist_zoo.training.fit import split_validation
-    from seqmnist_zoo.tuning.search import ZooHyperModel, make_tuner
+    from seqmnist_zoo.tuning.hypermodel import ZooHyperModel
     from seqmnist_zoo.tuning.spaces import default_space
+    from seqmnist_zoo.tuning.tuners import make_tuner
 
     (xf, yf), (xv, yv) = split_validation(x, y, get_model_spec("lstm").recipe, min(len(x), 2000))
     with tempfile.TemporaryDirectory() as folder:

@@ -47,8 +47,9 @@ def one_round(order: list[str], epochs: int, train_samples: int) -> dict[str, fl
     from seqmnist_zoo import load_mnist
     from seqmnist_zoo.models.registry import get_model_spec
     from seqmnist_zoo.training.fit import split_validation
-    from seqmnist_zoo.tuning.search import ZooHyperModel, frozen_heap, make_tuner, run_search
+    from seqmnist_zoo.tuning.hypermodel import ZooHyperModel
     from seqmnist_zoo.tuning.spaces import default_space
+    from seqmnist_zoo.tuning.tuners import frozen_heap, make_tuner, run_search
 
     (x, y), _ = load_mnist()
     (x, y), (xv, yv) = split_validation(x, y, get_model_spec("lstm").recipe, train_samples)
@@ -119,7 +120,7 @@ def main(argv=None) -> None:
         print(report["markdown"])
         return
     sys.path.insert(0, str(ROOT))
-    from seqmnist_zoo.tuning.search import UNROLL_MIN_IMAGES
+    from seqmnist_zoo.tuning.hypermodel import UNROLL_MIN_IMAGES
 
     args.output = args.output or ROOT / "benchmarks" / f"tune_trials_{args.epochs}_{args.train_samples}.json"
     times = {path: [] for path in PATHS}

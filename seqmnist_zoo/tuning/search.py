@@ -7,10 +7,6 @@ KerasTuner's chief/worker mode.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import functools
-import gc
 import json
 import os
 import warnings
@@ -22,227 +18,19 @@ import keras
 import keras_tuner as kt
 
 from ..errors import InvalidArgumentError, SeqMnistZooError
-from ..models.compile import compile_model
 from ..models.registry import get_model_spec
-from ..training.cpu_path import (
-    MAX_UNROLLED_STEPS,
-    build_for_fit,
-    cpu_fast_path,
-    cpu_steps_per_execution,
-    has_gpu,
-)
 from ..training.environment import environment
 from ..training.evaluation import log_evaluation
 from ..training.fit import budget_warning, split_validation
-from ..training.fused_rnn import CHAINS
-from .spaces import HP_TYPES, check_space, default_space, load_space
-
-TUNERS = ("random", "hyperband", "bayesian", "grid")
-UNROLL_MIN_IMAGES = 200_000  # images a trial trains on before unrolled loops pay (see fit)
-
-
-def _declare(hp: kt.HyperParameters, name: str, entry: dict[str, Any]):
-    args = {k: v for k, v in entry.items() if k != "type"}
-    return getattr(hp, HP_TYPES[entry["type"]])(name, **args)
-
-
-class ZooHyperModel(kt.HyperModel):
-    """A zoo family as a KerasTuner HyperModel; every hyperparameter is declared in `build`,
-    and trials train on the same CPU fast path as `train` (see `fit`).
-
-    Examples:
-        >>> hypermodel = ZooHyperModel("gru", default_space("gru"))
-        >>> hypermodel.build(kt.HyperParameters()).name
-        'gru'
-    """
-
-    def __init__(self, model_name: str, space: dict[str, Any], fast_path: bool = True,
-                 unroll_min_images: int = UNROLL_MIN_IMAGES):
-        super().__init__(name=model_name, tunable=True)
-        check_space(space)
-        self.model_name, self.space, self.fast_path = model_name, space, fast_path
-        self.unroll_min_images = unroll_min_images
-        self.spec = get_model_spec(model_name)
-
-    def build(self, hp: kt.HyperParameters) -> keras.Model:
-        values = {name: _declare(hp, name, entry) for name, entry in self.space.items()}
-        config = dict(self.spec.defaults)
-        config.update({k: values[k] for k in ("timesteps", "units", "dropout") if k in values})
-        if self.spec.family == "stacked_lstm":
-            width = config["units"] if isinstance(config["units"], int) else config["units"][0]
-            config["units"] = (width,) * values.get("layers", len(self.spec.defaults["units"]))
-        model = self.spec.load_builder()(**config)
-        recipe = replace(self.spec.recipe, schedule="constant",
-                         learning_rate=values.get("learning_rate", self.spec.recipe.learning_rate),
-                         clipnorm=values.get("clipnorm", self.spec.recipe.clipnorm))
-        return compile_model(model, recipe)
-
-    def fit(self, hp: kt.HyperParameters, model: keras.Model, *args, **kwargs):
-        """Train a trial on `train`'s CPU fast path (`cpu_fast_path`: fused LSTM/GRU loops,
-        several batches per step call); KerasTuner's plain fit on a GPU and with
-        ``fast_path=False``.
-
-        Trials of fewer than ``unroll_min_images`` images (epochs x training images) run the
-        loops symbolically and in one chain: an unrolled graph takes seconds to build, and a
-        second chain about a second, more than a short trial gains from them.
-        ``python benchmarks/tune_trials.py`` measures the paths.
-        """
-        x = kwargs["x"] if "x" in kwargs else args[0]
-        y = kwargs["y"] if "y" in kwargs else args[1]
-        if not self.fast_path or has_gpu():
-            return model.fit(*args, **kwargs)
-        batch = kwargs.get("batch_size") or 32
-        images = len(x) * kwargs.get("epochs", 1)
-        model.steps_per_execution = cpu_steps_per_execution(-(-len(x) // batch))
-        build_for_fit(model, x[:1], y[:1])
-        long = images >= self.unroll_min_images
-        with cpu_fast_path(model, enabled=True, unroll_steps=MAX_UNROLLED_STEPS if long else 0,
-                           chains=CHAINS if long else 1):
-            return model.fit(*args, **kwargs)
-
-
-@contextlib.contextmanager
-def frozen_heap():
-    """Keep the objects alive now out of Python's garbage collector while the block runs.
-
-    KerasTuner runs a full `gc.collect` twice before each trial, to free the last trial's
-    graph. With TensorFlow imported, each one walks hundreds of thousands of long-lived objects
-    (modules, functions, the data), and so does every automatic collection of the oldest
-    generation during a fit. Frozen (`gc.freeze`), they are skipped; ``python
-    benchmarks/tune_trials.py`` measures what that saves a trial. All that the block makes is
-    still collected, and the objects are unfrozen afterwards. If something else has frozen
-    objects already, the block changes nothing.
-
-    Examples:
-        >>> with frozen_heap():
-        ...     gc.get_freeze_count() > 0
-        True
-        >>> gc.get_freeze_count()
-        0
-    """
-    if gc.get_freeze_count():
-        yield
-        return
-    gc.collect()
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
-def run_search(search: kt.Tuner, *args, **kwargs) -> None:
-    """``search.search(*args, **kwargs)``, on the zoo's trial path when its hypermodel asks for
-    it (``ZooHyperModel(fast_path=True)``, the default): the heap frozen (`frozen_heap`) and each
-    trial trained as `ZooHyperModel.fit` says.
-
-    Examples:
-        >>> search = make_tuner(ZooHyperModel("gru", default_space("gru")), max_trials=1,
-        ...                     epochs=1, directory=tempfile.mkdtemp())
-        >>> x, y = np.zeros((64, 28, 28), "uint8"), np.zeros(64, "int64")
-        >>> run_search(search, x, y, epochs=1, validation_data=(x, y), verbose=0)
-        >>> len(search.oracle.trials)
-        1
-    """
-    fast = getattr(search.hypermodel, "fast_path", False)
-    with frozen_heap() if fast else contextlib.nullcontext():
-        search.search(*args, **kwargs)
-
-
-class ResumableGridSearchOracle(kt.oracles.GridSearchOracle):
-    """KerasTuner's grid oracle, able to resume.
-
-    KerasTuner 1.4.8 does not save the grid's ordering of trials, so a reloaded grid search
-    fails on its first new trial (keras-tuner issue #1055). Rebuild it from the reloaded trials.
-
-    Examples:
-        >>> ResumableGridSearchOracle(objective="val_accuracy", max_trials=2).max_trials
-        2
-    """
-
-    def reload(self):
-        super().reload()
-        by_values = functools.cmp_to_key(
-            lambda a, b: self._compare(a.hyperparameters.values, b.hyperparameters.values))
-        ordered = sorted((self.trials[i] for i in self.start_order), key=by_values)
-        for trial in ordered:
-            self._ordered_ids.insert(trial.trial_id)
-        self._populate_next = [trial.trial_id for trial in ordered]
-
-
-def _oracle_seed(seed: int) -> int:
-    # KerasTuner reads seed 0 as "no seed" and draws a random one (`seed or random.randint`),
-    # so seed 0 would search differently on every run: shift the non-negative seeds by one.
-    return seed + 1 if seed >= 0 else seed
-
-
-def make_tuner(hypermodel: ZooHyperModel, kind: str = "random", *, max_trials: int = 10,
-               epochs: int = 3, executions_per_trial: int = 1, directory="tuning_runs",
-               project_name: str | None = None, overwrite: bool = False, seed: int = 0,
-               distribution_strategy=None) -> kt.Tuner:
-    """A KerasTuner tuner of `kind` maximising validation accuracy.
-
-    Hyperband sizes its own brackets from `epochs` (its ``max_epochs``) instead of `max_trials`.
-    The same `seed` draws the same trials on every run, 0 included.
-
-    Examples:
-        >>> tuner = make_tuner(ZooHyperModel("gru", default_space("gru")), "grid",
-        ...                    directory=tempfile.mkdtemp())
-        >>> type(tuner.oracle).__name__
-        'ResumableGridSearchOracle'
-    """
-    if kind not in TUNERS:
-        raise InvalidArgumentError(f"tuner {kind!r} is not one of {', '.join(TUNERS)}")
-    if kind == "bayesian":
-        try:
-            import sklearn  # noqa: F401  (KerasTuner's Bayesian oracle fits a scikit-learn GP)
-        except ImportError:
-            raise SeqMnistZooError("--tuner bayesian needs scikit-learn, which is not installed: "
-                                   "pip install 'seqmnist-zoo[bayesian]'") from None
-    common = dict(objective="val_accuracy", executions_per_trial=executions_per_trial,
-                  directory=str(directory), project_name=project_name or hypermodel.model_name,
-                  overwrite=overwrite, seed=_oracle_seed(seed),
-                  distribution_strategy=distribution_strategy)
-    if kind == "hyperband":
-        return kt.Hyperband(hypermodel, max_epochs=epochs, factor=3, **common)
-    if kind == "grid":
-        oracle = ResumableGridSearchOracle(objective=common.pop("objective"),
-                                           max_trials=max_trials, seed=common.pop("seed"))
-        return kt.Tuner(oracle=oracle, hypermodel=hypermodel, **common)
-    tuner_class = {"random": kt.RandomSearch, "bayesian": kt.BayesianOptimization}[kind]
-    return tuner_class(hypermodel, max_trials=max_trials, **common)
-
-
-class ProjectLock:
-    """An exclusive lock on a search project, so two searches cannot write one oracle.
-
-    Examples:
-        >>> with ProjectLock(tempfile.mkdtemp(), "demo") as lock:
-        ...     lock.path.name
-        '.demo.solo.lock'
-    """
-
-    def __init__(self, directory, project_name: str):
-        tuner_id = os.environ.get("KERASTUNER_TUNER_ID", "solo")
-        self.path = Path(directory) / f".{project_name}.{tuner_id}.lock"
-        self.handle = None
-
-    def __enter__(self):
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.handle = open(self.path, "w")
-        try:
-            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self.handle.close()
-            raise SeqMnistZooError(
-                f"another search is already running on {self.path.parent}/"
-                f"{self.path.name[1:].rsplit('.', 2)[0]}; wait for it, or use another "
-                "--directory or --project-name") from None
-        return self
-
-    def __exit__(self, *exc):
-        fcntl.flock(self.handle, fcntl.LOCK_UN)
-        self.handle.close()
+from .hypermodel import ZooHyperModel
+from .spaces import default_space, load_space
+from .tuners import (
+    ProjectLock,
+    check_definition,
+    make_tuner,
+    record_definition,
+    run_search,
+)
 
 
 class _MemoryLog(keras.callbacks.Callback):
@@ -336,59 +124,6 @@ def tune(name: str, *, tuner: str = "random", max_trials: int = 10, epochs: int 
         run_search(search, x_fit, y_fit, epochs=epochs, batch_size=recipe.batch_size,
                    validation_data=(x_val, y_val), callbacks=callbacks, verbose=verbose)
         return _report(search, name, memory, len(x_fit), (x_val, y_val), logdir, epochs)
-
-
-DEFINITION_FILE = "definition.json"
-
-
-def check_definition(project_dir, definition: dict[str, Any], overwrite: bool = False) -> None:
-    """Refuse to resume a project that was made with other settings (`max_trials` may change).
-
-    Examples:
-        >>> folder = pathlib.Path(tempfile.mkdtemp())
-        >>> record_definition(folder, {"epochs": 1, "train_samples": 2000})
-        >>> check_definition(folder, {"epochs": 5, "train_samples": 2000})  # doctest: +ELLIPSIS
-        Traceback (most recent call last):
-        ...
-        seqmnist_zoo.errors.InvalidArgumentError: tuning project ... settings: epochs 1 -> 5; pass ...
-    """
-    project_dir = Path(project_dir)
-    if overwrite or not project_dir.is_dir():
-        return
-    recorded_file = project_dir / DEFINITION_FILE
-    if not recorded_file.is_file():
-        if (project_dir / "oracle.json").is_file():
-            raise InvalidArgumentError(
-                f"tuning project {project_dir} has no record of its settings (an older "
-                "seqmnist-zoo made it); pass --overwrite to start it afresh, or another --project-name")
-        return
-    recorded = json.loads(recorded_file.read_text(encoding="utf-8"))
-    asked = json.loads(json.dumps(definition))  # tuples -> lists, as recorded
-    changes = [f"{key} {_short(recorded.get(key))} -> {_short(asked.get(key))}"
-               for key in sorted(set(recorded) | set(asked)) if recorded.get(key) != asked.get(key)]
-    if changes:
-        raise InvalidArgumentError(
-            f"tuning project {project_dir} was made with other settings: {'; '.join(changes)}; "
-            "pass --overwrite to start it afresh, or another --project-name")
-
-
-def record_definition(project_dir, definition: dict[str, Any]) -> None:
-    """Write what defines a search project into its folder (see `check_definition`).
-
-    Examples:
-        >>> folder = pathlib.Path(tempfile.mkdtemp())
-        >>> record_definition(folder, {"epochs": 3})
-        >>> (folder / "definition.json").is_file()
-        True
-    """
-    project_dir = Path(project_dir)
-    project_dir.mkdir(parents=True, exist_ok=True)
-    (project_dir / DEFINITION_FILE).write_text(json.dumps(definition, indent=2) + "\n", encoding="utf-8")
-
-
-def _short(value) -> str:
-    text = json.dumps(value, sort_keys=True)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _strategy(distribution: str | None):

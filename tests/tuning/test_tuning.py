@@ -15,18 +15,10 @@ from conftest import PYTHON, TINY, read_event_tags
 from seqmnist_zoo import InvalidArgumentError, SeqMnistZooError
 from seqmnist_zoo.training.cpu_path import MAX_UNROLLED_STEPS
 from seqmnist_zoo.training.fused_rnn import CHAINS
-from seqmnist_zoo.tuning.search import (
-    ProjectLock,
-    ZooHyperModel,
-    check_space,
-    default_space,
-    frozen_heap,
-    load_space,
-    make_tuner,
-    retrain_command,
-    run_search,
-    tune,
-)
+from seqmnist_zoo.tuning.hypermodel import ZooHyperModel
+from seqmnist_zoo.tuning.search import retrain_command, tune
+from seqmnist_zoo.tuning.spaces import check_space, default_space, load_space
+from seqmnist_zoo.tuning.tuners import ProjectLock, frozen_heap, make_tuner, run_search
 
 
 @pytest.mark.parametrize("name,extra", [("lstm", set()), ("gru", set()), ("bilstm", set()),

@@ -1,0 +1,223 @@
+"""KerasTuner set up for the zoo: the tuner kinds, a grid that resumes, a project lock and its
+definition, a heap kept still while a search runs."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import functools
+import gc
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import keras_tuner as kt
+
+from ..errors import InvalidArgumentError, SeqMnistZooError
+
+if TYPE_CHECKING:
+    from .hypermodel import ZooHyperModel
+
+TUNERS = ("random", "hyperband", "bayesian", "grid")
+
+
+@contextlib.contextmanager
+def frozen_heap():
+    """Keep the objects alive now out of Python's garbage collector while the block runs.
+
+    KerasTuner runs a full `gc.collect` twice before each trial, to free the last trial's
+    graph. With TensorFlow imported, each one walks hundreds of thousands of long-lived objects
+    (modules, functions, the data), and so does every automatic collection of the oldest
+    generation during a fit. Frozen (`gc.freeze`), they are skipped; ``python
+    benchmarks/tune_trials.py`` measures what that saves a trial. All that the block makes is
+    still collected, and the objects are unfrozen afterwards. If something else has frozen
+    objects already, the block changes nothing.
+
+    Examples:
+        >>> with frozen_heap():
+        ...     gc.get_freeze_count() > 0
+        True
+        >>> gc.get_freeze_count()
+        0
+    """
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def run_search(search: kt.Tuner, *args, **kwargs) -> None:
+    """``search.search(*args, **kwargs)``, on the zoo's trial path when its hypermodel asks for
+    it (``ZooHyperModel(fast_path=True)``, the default): the heap frozen (`frozen_heap`) and each
+    trial trained as `ZooHyperModel.fit` says.
+
+    Examples:
+        >>> from seqmnist_zoo.tuning.hypermodel import ZooHyperModel
+        >>> from seqmnist_zoo.tuning.spaces import default_space
+        >>> search = make_tuner(ZooHyperModel("gru", default_space("gru")), max_trials=1,
+        ...                     epochs=1, directory=tempfile.mkdtemp())
+        >>> x, y = np.zeros((64, 28, 28), "uint8"), np.zeros(64, "int64")
+        >>> run_search(search, x, y, epochs=1, validation_data=(x, y), verbose=0)
+        >>> len(search.oracle.trials)
+        1
+    """
+    fast = getattr(search.hypermodel, "fast_path", False)
+    with frozen_heap() if fast else contextlib.nullcontext():
+        search.search(*args, **kwargs)
+
+
+class ResumableGridSearchOracle(kt.oracles.GridSearchOracle):
+    """KerasTuner's grid oracle, able to resume.
+
+    KerasTuner 1.4.8 does not save the grid's ordering of trials, so a reloaded grid search
+    fails on its first new trial (keras-tuner issue #1055). Rebuild it from the reloaded trials.
+
+    Examples:
+        >>> ResumableGridSearchOracle(objective="val_accuracy", max_trials=2).max_trials
+        2
+    """
+
+    def reload(self):
+        super().reload()
+        by_values = functools.cmp_to_key(
+            lambda a, b: self._compare(a.hyperparameters.values, b.hyperparameters.values))
+        ordered = sorted((self.trials[i] for i in self.start_order), key=by_values)
+        for trial in ordered:
+            self._ordered_ids.insert(trial.trial_id)
+        self._populate_next = [trial.trial_id for trial in ordered]
+
+
+def _oracle_seed(seed: int) -> int:
+    # KerasTuner reads seed 0 as "no seed" and draws a random one (`seed or random.randint`),
+    # so seed 0 would search differently on every run: shift the non-negative seeds by one.
+    return seed + 1 if seed >= 0 else seed
+
+
+def make_tuner(hypermodel: ZooHyperModel, kind: str = "random", *, max_trials: int = 10,
+               epochs: int = 3, executions_per_trial: int = 1, directory="tuning_runs",
+               project_name: str | None = None, overwrite: bool = False, seed: int = 0,
+               distribution_strategy=None) -> kt.Tuner:
+    """A KerasTuner tuner of `kind` maximising validation accuracy.
+
+    Hyperband sizes its own brackets from `epochs` (its ``max_epochs``) instead of `max_trials`.
+    The same `seed` draws the same trials on every run, 0 included.
+
+    Examples:
+        >>> from seqmnist_zoo.tuning.hypermodel import ZooHyperModel
+        >>> from seqmnist_zoo.tuning.spaces import default_space
+        >>> tuner = make_tuner(ZooHyperModel("gru", default_space("gru")), "grid",
+        ...                    directory=tempfile.mkdtemp())
+        >>> type(tuner.oracle).__name__
+        'ResumableGridSearchOracle'
+    """
+    if kind not in TUNERS:
+        raise InvalidArgumentError(f"tuner {kind!r} is not one of {', '.join(TUNERS)}")
+    if kind == "bayesian":
+        try:
+            import sklearn  # noqa: F401  (KerasTuner's Bayesian oracle fits a scikit-learn GP)
+        except ImportError:
+            raise SeqMnistZooError("--tuner bayesian needs scikit-learn, which is not installed: "
+                                   "pip install 'seqmnist-zoo[bayesian]'") from None
+    common = dict(objective="val_accuracy", executions_per_trial=executions_per_trial,
+                  directory=str(directory), project_name=project_name or hypermodel.model_name,
+                  overwrite=overwrite, seed=_oracle_seed(seed),
+                  distribution_strategy=distribution_strategy)
+    if kind == "hyperband":
+        return kt.Hyperband(hypermodel, max_epochs=epochs, factor=3, **common)
+    if kind == "grid":
+        oracle = ResumableGridSearchOracle(objective=common.pop("objective"),
+                                           max_trials=max_trials, seed=common.pop("seed"))
+        return kt.Tuner(oracle=oracle, hypermodel=hypermodel, **common)
+    tuner_class = {"random": kt.RandomSearch, "bayesian": kt.BayesianOptimization}[kind]
+    return tuner_class(hypermodel, max_trials=max_trials, **common)
+
+
+class ProjectLock:
+    """An exclusive lock on a search project, so two searches cannot write one oracle.
+
+    Examples:
+        >>> with ProjectLock(tempfile.mkdtemp(), "demo") as lock:
+        ...     lock.path.name
+        '.demo.solo.lock'
+    """
+
+    def __init__(self, directory, project_name: str):
+        tuner_id = os.environ.get("KERASTUNER_TUNER_ID", "solo")
+        self.path = Path(directory) / f".{project_name}.{tuner_id}.lock"
+        self.handle = None
+
+    def __enter__(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle = open(self.path, "w")
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.handle.close()
+            raise SeqMnistZooError(
+                f"another search is already running on {self.path.parent}/"
+                f"{self.path.name[1:].rsplit('.', 2)[0]}; wait for it, or use another "
+                "--directory or --project-name") from None
+        return self
+
+    def __exit__(self, *exc):
+        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        self.handle.close()
+
+
+DEFINITION_FILE = "definition.json"
+
+
+def check_definition(project_dir, definition: dict[str, Any], overwrite: bool = False) -> None:
+    """Refuse to resume a project that was made with other settings (`max_trials` may change).
+
+    Examples:
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> record_definition(folder, {"epochs": 1, "train_samples": 2000})
+        >>> check_definition(folder, {"epochs": 5, "train_samples": 2000})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        seqmnist_zoo.errors.InvalidArgumentError: tuning project ... settings: epochs 1 -> 5; pass ...
+    """
+    project_dir = Path(project_dir)
+    if overwrite or not project_dir.is_dir():
+        return
+    recorded_file = project_dir / DEFINITION_FILE
+    if not recorded_file.is_file():
+        if (project_dir / "oracle.json").is_file():
+            raise InvalidArgumentError(
+                f"tuning project {project_dir} has no record of its settings (an older "
+                "seqmnist-zoo made it); pass --overwrite to start it afresh, or another --project-name")
+        return
+    recorded = json.loads(recorded_file.read_text(encoding="utf-8"))
+    asked = json.loads(json.dumps(definition))  # tuples -> lists, as recorded
+    changes = [f"{key} {_short(recorded.get(key))} -> {_short(asked.get(key))}"
+               for key in sorted(set(recorded) | set(asked)) if recorded.get(key) != asked.get(key)]
+    if changes:
+        raise InvalidArgumentError(
+            f"tuning project {project_dir} was made with other settings: {'; '.join(changes)}; "
+            "pass --overwrite to start it afresh, or another --project-name")
+
+
+def record_definition(project_dir, definition: dict[str, Any]) -> None:
+    """Write what defines a search project into its folder (see `check_definition`).
+
+    Examples:
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> record_definition(folder, {"epochs": 3})
+        >>> (folder / "definition.json").is_file()
+        True
+    """
+    project_dir = Path(project_dir)
+    project_dir.mkdir(parents=True, exist_ok=True)
+    (project_dir / DEFINITION_FILE).write_text(json.dumps(definition, indent=2) + "\n", encoding="utf-8")
+
+
+def _short(value) -> str:
+    text = json.dumps(value, sort_keys=True)
+    return text if len(text) <= 80 else text[:77] + "..."
