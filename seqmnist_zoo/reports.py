@@ -215,8 +215,9 @@ def write_inputs(folder, predictions) -> list[Path]:
         written.append(path)
     columns = min(8, max(1, len(written)))
     rows = max(1, -(-len(written) // columns))
-    figure, axes = plt.subplots(rows, columns, figsize=(columns * 1.5, rows * 1.75), dpi=100,
-                                squeeze=False)
+    # at least 3 inches wide: the title must fit above one or two digits too
+    figure, axes = plt.subplots(rows, columns, figsize=(max(columns * 1.5, 3.0), rows * 1.75 + 0.3),
+                                dpi=100, squeeze=False)
     for axis in axes.flat:
         axis.axis("off")
     for axis, item in zip(axes.flat, predictions, strict=False):
@@ -225,7 +226,8 @@ def write_inputs(folder, predictions) -> list[Path]:
         name = Path(item.source).name
         name = name if len(name) <= 16 else "..." + name[-13:]  # the end holds "#2" and the suffix
         axis.set_title(f"{name}\n{digit} ({probability:.0%})", fontsize=7)
-    figure.suptitle("What the model saw (28x28) and its answer", fontsize=9)
+    title = "What the model saw (28x28) and its answer"
+    figure.suptitle(title if columns > 2 else title.replace(" and", "\nand"), fontsize=9)
     figure.tight_layout()
     sheet = folder / "contact_sheet.png"
     figure.savefig(sheet)

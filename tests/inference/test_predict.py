@@ -70,6 +70,19 @@ def test_saved_inputs_of_a_picture_read_digit_by_digit_keep_their_number(tmp_pat
     assert names == ["001_photo#1.png", "002_photo#2.png", "contact_sheet.png"]
 
 
+def test_a_contact_sheet_of_one_digit_is_wide_enough_for_its_title(tmp_path):
+    from PIL import Image
+
+    from seqmnist_zoo.inference.predict import DigitPrediction
+    from seqmnist_zoo.reports import write_inputs
+
+    write_inputs(tmp_path, [DigitPrediction("one.png", np.zeros((28, 28), "uint8"), ((1, 0.9),))])
+    sheet = np.asarray(Image.open(tmp_path / "contact_sheet.png").convert("L"))
+    assert sheet.shape[1] >= 300  # 3 inches at 100 dpi: the 9-point title fits (it was cut at 150)
+    ink_columns = np.flatnonzero((sheet[:40] < 128).any(axis=0))  # the title's dark text, top rows
+    assert ink_columns.min() > 2 and ink_columns.max() < sheet.shape[1] - 3  # not cut at an edge
+
+
 def test_read_gif_and_report_never_replace_files_silently(digits_folder, tmp_path, run_cli):
     gif = tmp_path / "reading.gif"
     gif.write_bytes(b"mine")
