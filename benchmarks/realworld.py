@@ -4,9 +4,10 @@
     python benchmarks/realworld.py --quick    # small made sets, a smoke run
     python benchmarks/realworld.py --real-only  # only the real handwriting (kept beside the rest)
 
-The real handwriting (Semeion, UCI optdigits; `../shared/datasets/realdigits/` or
-$SEQMNIST_ZOO_REALDIGITS) is saved as PNG files the way users hand digits over (tight crops, with
-a margin, enlarged) and read from those files, for every shipped weights tag.
+The real handwriting (Semeion, UCI optdigits; $SEQMNIST_ZOO_REALDIGITS, else `realdigits/` beside
+$SEQMNIST_ZOO_DATA's mnist.npz, else `../shared/datasets/realdigits/`) is saved as PNG files the way
+users hand digits over (tight crops, with a margin, enlarged) and read from those files, for every
+shipped weights tag.
 
 Every family is measured through the user path (`seqmnist_zoo.prepare_each`, the reader behind
 `seqmnist-zoo predict`) and, for comparison, through "resize only": the whole picture stretched to
@@ -42,8 +43,18 @@ from tools.realworld import (  # noqa: E402
     write_handed_over,
 )
 
-REAL_DIGITS = Path(os.environ.get("SEQMNIST_ZOO_REALDIGITS",
-                                  ROOT.parent / "shared" / "datasets" / "realdigits"))
+
+
+def _real_digits_folder() -> Path:
+    """$SEQMNIST_ZOO_REALDIGITS, else beside $SEQMNIST_ZOO_DATA's mnist.npz, else ../shared/datasets."""
+    if os.environ.get("SEQMNIST_ZOO_REALDIGITS"):
+        return Path(os.environ["SEQMNIST_ZOO_REALDIGITS"])
+    if os.environ.get("SEQMNIST_ZOO_DATA"):
+        return Path(os.environ["SEQMNIST_ZOO_DATA"]).parent / "realdigits"
+    return ROOT.parent / "shared" / "datasets" / "realdigits"
+
+
+REAL_DIGITS = _real_digits_folder()
 REAL_SETS = {
     "semeion": "Semeion Handwritten Digit (UCI, CC BY 4.0): 1,593 digits by 80 writers, 16x16 binary",
     "optdigits32": "UCI optdigits bitmaps (CC BY 4.0): 2,880 digits by 30 writers, 32x32 binary",

@@ -63,12 +63,13 @@ def test_pages_are_reproducible_chunk_by_chunk():
 
 
 @pytest.mark.slow
-def test_benchmark_script_writes_the_table(tmp_path, mnist_npz, python_env):
+def test_benchmark_script_writes_the_table(tmp_path, mnist_npz, realdigits, python_env):
     output = tmp_path / "realworld.json"
     result = subprocess.run(
         [PYTHON, str(REPO / "benchmarks" / "realworld.py"), "--photographed", "40", "--drawn", "30",
          "--families", "lstm", "--workers", "1", "--output", str(output)],
-        env=dict(python_env, SEQMNIST_ZOO_DATA=str(mnist_npz)), capture_output=True, text=True, timeout=900)
+        env=dict(python_env, SEQMNIST_ZOO_DATA=str(mnist_npz), SEQMNIST_ZOO_REALDIGITS=str(realdigits)),
+        capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(output.read_text())
     assert report["samples"]["photographed"] == 40 and report["samples"]["drawn"] == 30
