@@ -3,17 +3,19 @@
     python benchmarks/training_options.py [--family lstm] [--rounds 3] [--options ...] [--output FILE.json]
 
 Trains the family on the zoo's CPU path as it ships (``plain``: `cpu_fast_path`, the fused LSTM/GRU
-loops of `seqmnist_zoo.training.fused_rnn` with this CPU's matmul type, several steps per execution) and
+loops of `seqmnist_zoo.training.fused_rnn` with this CPU's matmul type, several steps per execution,
+one TensorFlow thread per op as `seqmnist_zoo.use_training_threads` sets it) and
 with one change at a time, each case in a fresh process, interleaved round by round: the stock
 layers unrolled under autodiff (``unrolled``, the path the zoo shipped before the fused loops),
 the fused loops as a symbolic loop instead of unrolled (``symbolic``, what short tuning trials
 run), with float32 matmuls (``fused_float32``) or with the batch in one chain instead of
 two (``one_chain``), compiled with XLA (``xla``), the ``mixed_bfloat16`` policy on the stock layers
 (``bf16``), a prefetching ``tf.data`` pipeline (``tfdata``), and the JAX backend with its
-``lax.scan`` loop (``jax_scan``) or unrolled (``jax_unrolled``), and the shipped path with one
-thread per op (``one_intra_thread``), so that the two chains run side by side, a core each.
-Prints images/s per option (median and min-max) and each option's per-round ratio to ``plain``;
-writes every sample as JSON.
+``lax.scan`` loop (``jax_scan``) or unrolled (``jax_unrolled``), and the shipped path with
+TensorFlow's own thread layout (``default_threads``: every op may spread over all cores).
+Prints images/s per option (median and min-max), each option's per-round ratio to ``plain`` and
+how many of its processes ran slow (under 3/4 of the option's fastest process: the half-speed
+mode a fresh process can fall into for its whole life); writes every sample as JSON.
 """
 
 from __future__ import annotations
@@ -29,17 +31,16 @@ import time
 from pathlib import Path
 
 OPTIONS = ["plain", "unrolled", "symbolic", "fused_float32", "one_chain", "xla", "bf16", "tfdata",
-           "jax_scan", "jax_unrolled", "one_intra_thread"]
+           "jax_scan", "jax_unrolled", "default_threads"]
 BATCH, STEPS = 128, 48
 
 
 def child(family: str, option: str) -> dict:
+    from seqmnist_zoo import use_training_threads
+
+    if option != "default_threads":
+        use_training_threads()  # before TensorFlow starts, as `train` does
     import keras
-
-    if option == "one_intra_thread":
-        import tensorflow as tf
-
-        tf.config.threading.set_intra_op_parallelism_threads(1)
 
     from seqmnist_zoo import get_model, get_model_spec, load_mnist
     from seqmnist_zoo.training import fused_rnn
@@ -108,7 +109,8 @@ def main() -> None:
             backend = "jax" if option.startswith("jax") else "tensorflow"
             done = subprocess.run([sys.executable, __file__, "--family", args.family, "--case", option],
                                   capture_output=True, text=True,
-                                  env={**os.environ, "KERAS_BACKEND": backend})
+                                  env={**os.environ, "KERAS_BACKEND": backend,
+                                       "SEQMNIST_ZOO_THREADS": ""})
             if done.returncode:
                 sys.exit(f"case {option} failed: {(done.stderr.strip().splitlines() or ['?'])[-1]}")
             out = done.stdout
@@ -132,19 +134,31 @@ def verdict(ratios: list[float]) -> str:
     return "within the noise"
 
 
+def slow_processes(values: list[float]) -> int:
+    """Processes that ran under 3/4 of the fastest one of the same option.
+
+    Examples:
+        >>> slow_processes([9000, 9400, 4700, 8800])
+        1
+    """
+    return sum(v < 0.75 * max(values) for v in values)
+
+
 def options_table(family: str, samples: dict[str, list[float]]) -> str:
     """Each option's images/s and its per-round ratio to the shipped path, median (min–max)."""
     rounds = len(samples["plain"])
     lines = [f"Training `{family}` on the CPU, batch {BATCH}, {STEPS} steps per case, "
              f"{rounds} interleaved round(s), each case in a fresh process "
              "(`python benchmarks/training_options.py`):", "",
-             "| option | images/s | vs the shipped path | verdict |", "|---|---|---|---|"]
+             "| option | images/s | vs the shipped path | verdict | slow processes |",
+             "|---|---|---|---|---|"]
     for option, values in samples.items():
         ratios = [v / p for v, p in zip(values, samples["plain"], strict=True)]
         cells = [DESCRIPTIONS[option],
                  f"{statistics.median(values):.0f} ({min(values):.0f}–{max(values):.0f})",
                  f"{statistics.median(ratios):.2f} ({min(ratios):.2f}–{max(ratios):.2f})",
-                 "baseline" if option == "plain" else verdict(ratios)]
+                 "baseline" if option == "plain" else verdict(ratios),
+                 f"{slow_processes(values)} of {len(values)}"]
         lines.append("| " + " | ".join(cells) + " |")
     faster = [DESCRIPTIONS[o] for o, v in samples.items()
               if o != "plain" and min(x / p for x, p in zip(v, samples["plain"], strict=True)) > 1]
@@ -152,7 +166,8 @@ def options_table(family: str, samples: dict[str, list[float]]) -> str:
     return "\n".join(lines)
 
 
-DESCRIPTIONS = {"plain": "shipped path (fused LSTM/GRU loops, this CPU's matmul type, two chains)",
+DESCRIPTIONS = {"plain": "shipped path (fused LSTM/GRU loops, this CPU's matmul type, two chains, "
+                         "one thread per op)",
                 "unrolled": "stock layers unrolled under autodiff (the previous shipped path)",
                 "symbolic": "fused loops as a symbolic loop (short tuning trials)",
                 "fused_float32": "fused loops with float32 matmuls",
@@ -161,7 +176,7 @@ DESCRIPTIONS = {"plain": "shipped path (fused LSTM/GRU loops, this CPU's matmul 
                 "bf16": "`mixed_bfloat16` policy (stock layers, unrolled)",
                 "tfdata": "prefetching `tf.data` input", "jax_scan": "JAX backend, `lax.scan` loop",
                 "jax_unrolled": "JAX backend, unrolled",
-                "one_intra_thread": "shipped path, one thread per op (the chains side by side)"}
+                "default_threads": "shipped path with TensorFlow's own thread layout"}
 
 
 if __name__ == "__main__":

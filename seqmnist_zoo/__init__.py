@@ -46,6 +46,7 @@ _PUBLIC = {
     "compile_model": "models.compile",
     "train": "training.fit",
     "evaluate": "training.evaluation",
+    "use_training_threads": "training.threads",
     "SeqMnistZooError": "errors",
     "InvalidArgumentError": "errors",
     "UnknownModelError": "errors",

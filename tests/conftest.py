@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ banner out of test logs
+# The CLI run in-process must not change this process's thread layout for the tests after it;
+# subprocess tests that check the layout clear it.
+os.environ.setdefault("SEQMNIST_ZOO_THREADS", "default")
 
 from seqmnist_zoo.apps.cli import main
 

@@ -149,6 +149,9 @@ def train(name, epochs, batch_size, learning_rate, timesteps, units, clipnorm, d
     if output and Path(output).exists() and not overwrite:
         raise click.UsageError(f"{output} already exists; pass --overwrite to replace it, or leave "
                                "--output out to get a new runs/NAME/version_N/ folder")
+    from ..training.threads import owned_process_threads
+
+    owned_process_threads()
     from ..training.fit import train as run_training
 
     result = run_training(
@@ -456,6 +459,9 @@ def tune(name, tuner_kind, max_trials, epochs, executions_per_trial, train_sampl
     if tuner_id is not None:
         os.environ.update(KERASTUNER_TUNER_ID=tuner_id, KERASTUNER_ORACLE_IP=oracle_ip,
                           KERASTUNER_ORACLE_PORT=str(oracle_port))
+    from ..training.threads import owned_process_threads
+
+    owned_process_threads()
     from ..tuning.search import tune as run_search
     from ..tuning.spaces import load_space
 

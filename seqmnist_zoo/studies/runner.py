@@ -130,6 +130,9 @@ def _run(parser, args) -> None:
             study = load_study(args.study)
             write_report(study, read_record(study))
         else:
+            from ..training.threads import owned_process_threads
+
+            owned_process_threads()
             run_study(args.study, groups=args.groups)
     except SeqMnistZooError as err:
         parser.exit(2, f"{parser.prog}: error: {err}\n")

@@ -9,7 +9,8 @@ import numpy as np
 
 
 def environment() -> dict[str, str]:
-    """Versions that produced a result: keras, its backend, tensorflow, numpy, python.
+    """Versions that produced a result: keras, its backend, tensorflow (and its threads per op,
+    0 for TensorFlow's own choice), numpy, python.
 
     Examples:
         >>> sorted(environment())[:2]
@@ -21,6 +22,7 @@ def environment() -> dict[str, str]:
         import tensorflow as tf
 
         env["tensorflow"] = tf.__version__
+        env["tf_intra_op_threads"] = str(tf.config.threading.get_intra_op_parallelism_threads())
     except ImportError:
         pass
     return env
