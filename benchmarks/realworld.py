@@ -44,7 +44,6 @@ from tools.realworld import (  # noqa: E402
 )
 
 
-
 def _real_digits_folder() -> Path:
     """$SEQMNIST_ZOO_REALDIGITS, else beside $SEQMNIST_ZOO_DATA's mnist.npz, else ../shared/datasets."""
     if os.environ.get("SEQMNIST_ZOO_REALDIGITS"):

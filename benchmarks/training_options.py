@@ -92,7 +92,7 @@ def child(family: str, option: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--family", default="lstm")
+    parser.add_argument("--family", default="lstm", help="a family, or a comma list of them")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--options", nargs="+", choices=OPTIONS, default=OPTIONS)
     parser.add_argument("--output", type=Path)
@@ -102,27 +102,37 @@ def main() -> None:
         print(json.dumps(child(args.family, args.case)))
         return
     options = ["plain"] + [o for o in args.options if o != "plain"]
+    families = args.family.split(",")
+    measured = {family: measure(family, options, args.rounds) for family in families}
+    if len(families) == 1:
+        record = {"family": families[0], "samples": measured[families[0]],
+                  "markdown": options_table(families[0], measured[families[0]])}
+    else:
+        record = {"families": families, "samples": measured,
+                  "markdown": "\n\n".join(families_table(measured, option) for option in options[1:])}
+    print(record["markdown"])
+    if args.output:
+        record.update(rounds=args.rounds, batch_size=BATCH, steps=STEPS)
+        args.output.write_text(json.dumps(record, indent=2) + "\n")
+
+
+def measure(family: str, options: list[str], rounds: int) -> dict[str, list[float]]:
+    """images/s of each option, one fresh process per case, interleaved round by round."""
     samples: dict[str, list[float]] = {option: [] for option in options}
-    for round_index in range(args.rounds):
+    for round_index in range(rounds):
         shift = round_index % len(options)
         for option in options[shift:] + options[:shift]:
             backend = "jax" if option.startswith("jax") else "tensorflow"
-            done = subprocess.run([sys.executable, __file__, "--family", args.family, "--case", option],
+            done = subprocess.run([sys.executable, __file__, "--family", family, "--case", option],
                                   capture_output=True, text=True,
                                   env={**os.environ, "KERAS_BACKEND": backend,
                                        "SEQMNIST_ZOO_THREADS": ""})
             if done.returncode:
                 sys.exit(f"case {option} failed: {(done.stderr.strip().splitlines() or ['?'])[-1]}")
-            out = done.stdout
-            samples[option].append(json.loads(out.strip().splitlines()[-1])["images_per_s"])
-            print(f"round {round_index + 1}/{args.rounds} {option:<12} {samples[option][-1]:8.0f} images/s",
-                  flush=True)
-    markdown = options_table(args.family, samples)
-    print(markdown)
-    if args.output:
-        args.output.write_text(json.dumps({"family": args.family, "rounds": args.rounds,
-                                           "batch_size": BATCH, "steps": STEPS, "samples": samples,
-                                           "markdown": markdown}, indent=2) + "\n")
+            samples[option].append(json.loads(done.stdout.strip().splitlines()[-1])["images_per_s"])
+            print(f"round {round_index + 1}/{rounds} {family} {option:<12} "
+                  f"{samples[option][-1]:8.0f} images/s", flush=True)
+    return samples
 
 
 def verdict(ratios: list[float]) -> str:
@@ -154,9 +164,7 @@ def options_table(family: str, samples: dict[str, list[float]]) -> str:
              "|---|---|---|---|---|"]
     for option, values in samples.items():
         ratios = [v / p for v, p in zip(values, samples["plain"], strict=True)]
-        cells = [DESCRIPTIONS[option],
-                 f"{statistics.median(values):.0f} ({min(values):.0f}–{max(values):.0f})",
-                 f"{statistics.median(ratios):.2f} ({min(ratios):.2f}–{max(ratios):.2f})",
+        cells = [DESCRIPTIONS[option], _spread(values, 0), _spread(ratios, 2),
                  "baseline" if option == "plain" else verdict(ratios),
                  f"{slow_processes(values)} of {len(values)}"]
         lines.append("| " + " | ".join(cells) + " |")
@@ -164,6 +172,30 @@ def options_table(family: str, samples: dict[str, list[float]]) -> str:
               if o != "plain" and min(x / p for x, p in zip(v, samples["plain"], strict=True)) > 1]
     lines += ["", "Faster than the shipped path in every round: " + ("; ".join(faster) or "none") + "."]
     return "\n".join(lines)
+
+
+def families_table(measured: dict[str, dict[str, list[float]]], option: str) -> str:
+    """One option against the shipped path, family by family, with the slow processes of each."""
+    rounds = len(next(iter(measured.values()))["plain"])
+    lines = [f"Training on the CPU, batch {BATCH}, {STEPS} steps per case, {rounds} interleaved "
+             "round(s), each case in a fresh process: the shipped path against "
+             f"{DESCRIPTIONS[option]} (`python benchmarks/training_options.py --family "
+             f"{','.join(measured)} --rounds {rounds} --options plain {option}`):", "",
+             "| family | shipped path, images/s | this option, images/s | vs the shipped path "
+             "| verdict | slow processes: shipped path | slow processes: this option |",
+             "|---|---|---|---|---|---|---|"]
+    for family, samples in measured.items():
+        plain, other = samples["plain"], samples[option]
+        ratios = [v / p for v, p in zip(other, plain, strict=True)]
+        lines.append(f"| {family} | {_spread(plain, 0)} | {_spread(other, 0)} | {_spread(ratios, 2)} "
+                     f"| {verdict(ratios)} | {slow_processes(plain)} of {len(plain)} "
+                     f"| {slow_processes(other)} of {len(other)} |")
+    return "\n".join(lines)
+
+
+def _spread(values: list[float], digits: int) -> str:
+    return (f"{statistics.median(values):.{digits}f} ({min(values):.{digits}f}–"
+            f"{max(values):.{digits}f})")
 
 
 DESCRIPTIONS = {"plain": "shipped path (fused LSTM/GRU loops, this CPU's matmul type, two chains, "

@@ -141,7 +141,7 @@ PUBLIC_NAMES = [
     "__version__", "bilstm", "build_model", "compile_model", "evaluate", "export_model", "get_model",
     "get_model_spec", "gru", "list_models", "load_mnist", "lstm", "model_info", "normalize_digit",
     "predict_digits", "prepare_digits", "prepare_each", "read_along", "register_model", "simple_rnn",
-    "stacked_lstm", "train", "valid_timesteps",
+    "stacked_lstm", "train", "use_training_threads", "valid_timesteps",
 ]
 CLI_COMMANDS = ["demo", "evaluate", "export", "info", "list", "predict", "read", "report", "train", "tune"]
 

@@ -151,6 +151,11 @@ SECTIONS = {
     "export": (export_section, "benchmarks/export.json"),
     "training_options": (training_options_section, "benchmarks/training_options_lstm.json"),
     "fused_accuracy": (fused_accuracy_section, "benchmarks/fused_accuracy.json"),
+    "training_threads": (
+        lambda path: _benchmark_markdown(path, "python benchmarks/training_options.py --family "
+                                         "lstm,stacked_lstm,gru,bilstm,simple_rnn --rounds 10 "
+                                         "--options plain default_threads --output FILE"),
+        "benchmarks/training_threads.json"),
     "tune_trials": (tune_trials_section, "benchmarks"),
 }
 
