@@ -178,9 +178,9 @@ def families_table(measured: dict[str, dict[str, list[float]]], option: str) -> 
     """One option against the shipped path, family by family, with the slow processes of each."""
     rounds = len(next(iter(measured.values()))["plain"])
     lines = [f"Training on the CPU, batch {BATCH}, {STEPS} steps per case, {rounds} interleaved "
-             "round(s), each case in a fresh process: the shipped path against "
-             f"{DESCRIPTIONS[option]} (`python benchmarks/training_options.py --family "
-             f"{','.join(measured)} --rounds {rounds} --options plain {option}`):", "",
+             "round(s), each case in a fresh process, the shipped path (one thread per op) "
+             f"against this option: {DESCRIPTIONS[option]} (`python benchmarks/training_options.py "
+             f"--family {','.join(measured)} --rounds {rounds} --options plain {option}`):", "",
              "| family | shipped path, images/s | this option, images/s | vs the shipped path "
              "| verdict | slow processes: shipped path | slow processes: this option |",
              "|---|---|---|---|---|---|---|"]
