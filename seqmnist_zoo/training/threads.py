@@ -2,14 +2,14 @@
 
 TensorFlow's default lets every op spread over all cores. The fused loops (`fused_rnn`) cut each
 layer's batch into chains whose steps are far too small to split, and with the default layout a
-fresh process sometimes ran them at half speed for its whole life. With one thread per op the
-chains run side by side, a core each, and no process measured slow
-(``python benchmarks/training_options.py --options default_threads``).
+fresh `lstm` process often ran them at half speed for its whole life. With one thread per op the
+chains run side by side, a core each (``python benchmarks/training_options.py --family
+lstm,gru --options plain default_threads`` compares the two layouts, process by process).
 
 The processes the zoo owns (`seqmnist-zoo train` and `tune`, the study runner, the benchmarks'
 zoo cases) take this layout before TensorFlow starts; ``SEQMNIST_ZOO_THREADS=default`` keeps
-TensorFlow's own. In your own process nothing changes unless you call `use_training_threads`
-first.
+TensorFlow's own (``zoo``, the same as unset, asks for the zoo's). In your own process nothing
+changes unless you call `use_training_threads` first.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from __future__ import annotations
 import os
 import sys
 
-from ..errors import SeqMnistZooError
+from ..errors import InvalidArgumentError, SeqMnistZooError
 
 INTRA_OP_THREADS = 1
-KEEP_DEFAULT = "default"
+LAYOUTS = {"zoo": "one thread per op (the default)", "default": "TensorFlow's own layout"}
 
 
 def use_training_threads() -> bool:
@@ -32,6 +32,7 @@ def use_training_threads() -> bool:
 
     Raises:
         SeqMnistZooError: TensorFlow has already started, with its thread layout fixed.
+        InvalidArgumentError: ``SEQMNIST_ZOO_THREADS`` names no layout.
 
     Examples:
         >>> import subprocess, sys
@@ -42,7 +43,7 @@ def use_training_threads() -> bool:
         True
         1
     """
-    if os.environ.get("SEQMNIST_ZOO_THREADS", "").strip().lower() == KEEP_DEFAULT:
+    if chosen_layout() == "default":
         return False
     from ..quiet import start_keras_quietly
 
@@ -66,11 +67,31 @@ def use_training_threads() -> bool:
     return True
 
 
+def chosen_layout() -> str:
+    """The layout ``SEQMNIST_ZOO_THREADS`` asks for: ``zoo`` (also when unset) or ``default``.
+
+    Examples:
+        >>> from unittest import mock
+        >>> with mock.patch.dict(os.environ, {"SEQMNIST_ZOO_THREADS": "banana"}):
+        ...     chosen_layout()  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        seqmnist_zoo.errors.InvalidArgumentError: SEQMNIST_ZOO_THREADS='banana' is not a thread layout; ...
+    """
+    value = os.environ.get("SEQMNIST_ZOO_THREADS", "").strip().lower() or "zoo"
+    if value not in LAYOUTS:
+        raise InvalidArgumentError(
+            f"SEQMNIST_ZOO_THREADS={os.environ['SEQMNIST_ZOO_THREADS']!r} is not a thread layout; "
+            f"use {' or '.join(f'{k} ({v})' for k, v in LAYOUTS.items())}")
+    return value
+
+
 def owned_process_threads() -> bool:
     """`use_training_threads` for a process the zoo owns: a TensorFlow that already runs (the CLI
     called in-process, from tests or a notebook) keeps its layout instead of failing."""
     try:
         return use_training_threads()
+    except InvalidArgumentError:
+        raise
     except SeqMnistZooError:
         return False
 

@@ -21,3 +21,10 @@ def test_a_running_tensorflow_keeps_its_layout_and_says_why(monkeypatch):
 def test_the_user_can_keep_tensorflows_layout(monkeypatch):
     monkeypatch.setenv("SEQMNIST_ZOO_THREADS", "default")
     assert use_training_threads() is False
+
+
+def test_an_unknown_layout_is_one_line_naming_the_accepted_ones(monkeypatch, run_cli):
+    monkeypatch.setenv("SEQMNIST_ZOO_THREADS", "banana")
+    code, _, err = run_cli("train", "lstm", "--epochs", "1", "--train-samples", "10")
+    assert code == 2 and err.count("\n") == 1
+    assert "SEQMNIST_ZOO_THREADS='banana' is not a thread layout; use zoo" in err and "default" in err
