@@ -276,8 +276,11 @@ def main() -> None:
     parser.add_argument("--render", type=Path, metavar="JSON",
                         help="only re-render the markdown of a results file (no measuring)")
     parser.add_argument("--quick", action="store_true", help="fewer steps and rounds (a smoke run)")
-    parser.add_argument("--output", type=Path, default=HERE / "results.json")
-    parser.add_argument("--families", default=",".join(FAMILIES))
+    parser.add_argument("--output", type=Path,
+                        help="JSON record to write (default benchmarks/results.json, the README's "
+                             "record; a --quick run writes only where --output says)")
+    parser.add_argument("--families", default=",".join(FAMILIES),
+                        help=f"comma list of families to train (default {','.join(FAMILIES)})")
     parser.add_argument("--rounds", type=int, help="interleaved rounds (default 5; 1 with --quick)")
     parser.add_argument("--max-rounds", type=int,
                         help="rounds a family may get while its zoo / PyTorch range spans 1 "
@@ -293,6 +296,13 @@ def main() -> None:
         args.render.write_text(json.dumps(report, indent=2) + "\n")
         print(report["markdown"])
         return
+
+    if args.output is None and not args.quick:
+        args.output = HERE / "results.json"
+    load_before = os.getloadavg()[0]
+    if load_before >= 0.5:
+        print(f"warning: the 1-minute load average is {load_before:.1f} before measuring: other "
+              "work on this machine will move every figure", file=sys.stderr)
 
     import importlib.util
 
@@ -330,7 +340,7 @@ def main() -> None:
     results = {case: _median(runs) for case, runs in samples.items()}
     report = {
         "machine": {"cpu": _cpu_name(), "cores": os.cpu_count(), "python": platform.python_version(),
-                    **_versions()},
+                    "load_average_before": round(load_before, 2), **_versions()},
         "rounds": rounds, "max_rounds": max_rounds, "quick": args.quick, "batch_size": BATCH,
         "training": {name: _training_row(results, samples, name, have_torch) for name in families},
         "inference": {impl: results[f"infer:{impl}:bilstm"] for impl in ("zoo", "keras")},
@@ -339,9 +349,10 @@ def main() -> None:
         "samples": samples,
     }
     report["markdown"] = render(report)
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
     print(report["markdown"])
-    print(f"\nwrote {args.output}")
+    if args.output:
+        args.output.write_text(json.dumps(report, indent=2) + "\n")
+        print(f"\nwrote {args.output}")
 
 
 def _training_row(results: dict, samples: dict, name: str, have_torch: bool) -> dict:
@@ -378,7 +389,7 @@ def render(report: dict) -> str:
         rounds = row.get("rounds", report["rounds"])
         torch_cell = _with_range(row["torch"], "images_per_s") if "torch" in row else "-"
         ratio = _with_range(row, "zoo_vs_torch", 2) if "zoo_vs_torch" in row else "-"
-        faster = f"{row['zoo_faster_than_torch']} of {rounds} rounds" \
+        faster = f"{row['zoo_faster_than_torch']} of {rounds} round{'s' * (rounds != 1)}" \
             if "zoo_faster_than_torch" in row else "-"
         lines.append(f"| {name} | {rounds} | {_with_range(row['zoo'], 'images_per_s')} | "
                      f"{_with_range(row['keras'], 'images_per_s')} | {torch_cell} | "

@@ -93,9 +93,11 @@ def child(family: str, option: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--family", default="lstm", help="a family, or a comma list of them")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--options", nargs="+", choices=OPTIONS, default=OPTIONS)
-    parser.add_argument("--output", type=Path)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="fresh processes per option and family, interleaved (default 3)")
+    parser.add_argument("--options", nargs="+", choices=OPTIONS, default=OPTIONS,
+                        help="the options to measure against the shipped path (plain)")
+    parser.add_argument("--output", type=Path, help="JSON record of every sample (default: none)")
     parser.add_argument("--case", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case:
@@ -130,7 +132,7 @@ def measure(family: str, options: list[str], rounds: int) -> dict[str, list[floa
             if done.returncode:
                 sys.exit(f"case {option} failed: {(done.stderr.strip().splitlines() or ['?'])[-1]}")
             samples[option].append(json.loads(done.stdout.strip().splitlines()[-1])["images_per_s"])
-            print(f"round {round_index + 1}/{rounds} {family} {option:<12} "
+            print(f"round {round_index + 1}/{rounds} {family:<12} {option:<16} "
                   f"{samples[option][-1]:8.0f} images/s", flush=True)
     return samples
 
@@ -181,7 +183,7 @@ def families_table(measured: dict[str, dict[str, list[float]]], option: str) -> 
              "round(s), each case in a fresh process, the shipped path (one thread per op) "
              f"against this option: {DESCRIPTIONS[option]} (`python benchmarks/training_options.py "
              f"--family {','.join(measured)} --rounds {rounds} --options plain {option}`):", "",
-             "| family | shipped path, images/s | this option, images/s | vs the shipped path "
+             "| family | shipped path, images/s | this option, images/s | this option / shipped path "
              "| verdict | slow processes: shipped path | slow processes: this option |",
              "|---|---|---|---|---|---|---|"]
     for family, samples in measured.items():

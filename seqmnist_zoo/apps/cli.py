@@ -143,7 +143,8 @@ def train(name, epochs, batch_size, learning_rate, timesteps, units, clipnorm, d
           train_samples, logdir, output, overwrite, data, tag):
     """Train NAME with its shipped recipe (options override it); keeps the best epoch.
 
-    Each run gets its own folder runs/NAME/version_N/ unless --output names the checkpoint.
+    Each run gets its own folder runs/NAME/version_N/ unless --output names the checkpoint. On a
+    CPU, TensorFlow runs one thread per op (SEQMNIST_ZOO_THREADS=default keeps its own layout).
     """
     get_model_spec(name).recipe_for(tag)  # an unknown name fails before TensorFlow loads
     if output and Path(output).exists() and not overwrite:
@@ -451,7 +452,10 @@ class _TuneCommand(click.Command):
 def tune(name, tuner_kind, max_trials, epochs, executions_per_trial, train_samples, batch_size,
          space, directory, project_name, overwrite, logdir, seed, distribution, tuner_id,
          oracle_ip, oracle_port):
-    """Search NAME's units, learning rate and timesteps with KerasTuner (resumable)."""
+    """Search NAME's units, learning rate and timesteps with KerasTuner (resumable).
+
+    On a CPU, TensorFlow runs one thread per op (SEQMNIST_ZOO_THREADS=default keeps its own layout).
+    """
     get_model_spec(name)
     distributed = [tuner_id, oracle_ip, oracle_port]
     if any(v is not None for v in distributed) and None in distributed:

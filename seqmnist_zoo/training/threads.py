@@ -35,7 +35,7 @@ def use_training_threads() -> bool:
         InvalidArgumentError: ``SEQMNIST_ZOO_THREADS`` names no layout.
 
     Examples:
-        >>> import subprocess, sys
+        >>> import os, subprocess, sys
         >>> code = ("from seqmnist_zoo import use_training_threads; print(use_training_threads()); "
         ...         "import tensorflow as tf; print(tf.config.threading.get_intra_op_parallelism_threads())")
         >>> print(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
