@@ -87,7 +87,14 @@ def chosen_layout() -> str:
 
 def owned_process_threads() -> bool:
     """`use_training_threads` for a process the zoo owns: a TensorFlow that already runs (the CLI
-    called in-process, from tests or a notebook) keeps its layout instead of failing."""
+    called in-process, from tests or a notebook) keeps its layout instead of failing.
+
+    Examples:
+        >>> import tensorflow as tf
+        >>> _ = tf.constant(1.0) + 1.0  # TensorFlow runs, with its own layout
+        >>> owned_process_threads()
+        False
+    """
     try:
         return use_training_threads()
     except InvalidArgumentError:
@@ -97,7 +104,13 @@ def owned_process_threads() -> bool:
 
 
 def intra_op_threads() -> int | None:
-    """TensorFlow's threads per op in this process (0: TensorFlow's own choice); None without it."""
+    """TensorFlow's threads per op in this process (0: TensorFlow's own choice); None without it.
+
+    Examples:
+        >>> import tensorflow as tf
+        >>> intra_op_threads() in (0, 1)
+        True
+    """
     if "tensorflow" not in sys.modules:
         return None
     return sys.modules["tensorflow"].config.threading.get_intra_op_parallelism_threads()
