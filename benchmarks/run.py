@@ -272,7 +272,8 @@ def _unsettled(samples: dict, families: list[str], baseline: str) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--render", type=Path, metavar="JSON",
                         help="only re-render the markdown of a results file (no measuring)")
     parser.add_argument("--quick", action="store_true", help="fewer steps and rounds (a smoke run)")
@@ -283,8 +284,9 @@ def main() -> None:
                         help=f"comma list of families to train (default {','.join(FAMILIES)})")
     parser.add_argument("--rounds", type=int, help="interleaved rounds (default 5; 1 with --quick)")
     parser.add_argument("--max-rounds", type=int,
-                        help="rounds a family may get while its zoo / PyTorch range spans 1 "
-                             "(default twice --rounds; --rounds with --quick)")
+                        help="keep adding rounds, up to this many in all, for a family whose zoo / "
+                             "PyTorch ratio has been both above and below 1 (default twice --rounds; "
+                             "--rounds with --quick)")
     parser.add_argument("--case", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case:

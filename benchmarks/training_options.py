@@ -91,12 +91,15 @@ def child(family: str, option: str) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--family", default="lstm", help="a family, or a comma list of them")
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--family", default="lstm",
+                        help="a family, or a comma list of them (default lstm)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="fresh processes per option and family, interleaved (default 3)")
-    parser.add_argument("--options", nargs="+", choices=OPTIONS, default=OPTIONS,
-                        help="the options to measure against the shipped path (plain)")
+    parser.add_argument("--options", nargs="+", choices=OPTIONS, default=OPTIONS, metavar="OPTION",
+                        help="the options to measure against the shipped path, plain (default: "
+                             f"all of {', '.join(OPTIONS)}; each is described above)")
     parser.add_argument("--output", type=Path, help="JSON record of every sample (default: none)")
     parser.add_argument("--case", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -20,7 +20,7 @@ import sys
 from ..errors import InvalidArgumentError, SeqMnistZooError
 
 INTRA_OP_THREADS = 1
-LAYOUTS = {"zoo": "one thread per op (the default)", "default": "TensorFlow's own layout"}
+LAYOUTS = {"zoo": "one thread per op, also when unset", "default": "TensorFlow's own layout"}
 
 
 def use_training_threads() -> bool:
