@@ -266,9 +266,12 @@ def round_order(round_index: int, impls: list[str]) -> list[str]:
 
 def _unsettled(samples: dict, families: list[str], baseline: str) -> list[str]:
     """Families whose zoo / baseline ratio has rounds on both sides of 1."""
-    return [name for name in families
-            if min(r := _ratios(samples, f"train:zoo:{name}", f"train:{baseline}:{name}")) <= 1
-            <= max(r)]
+    unsettled = []
+    for name in families:
+        ratios = _ratios(samples, f"train:zoo:{name}", f"train:{baseline}:{name}")
+        if min(ratios) <= 1 <= max(ratios):
+            unsettled.append(name)
+    return unsettled
 
 
 def main() -> None:

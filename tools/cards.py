@@ -7,6 +7,7 @@ found between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->`` markers.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import re
 from pathlib import Path
@@ -43,26 +44,29 @@ def results_table() -> str:
     return "\n".join(rows)
 
 
-def performance_section(path) -> str:
-    """The benchmark tables of a ``benchmarks/results.json`` record (``python benchmarks/run.py``).
+# Benchmark sections: the record each reads, relative to the checkout, and the command that writes it.
+BENCHMARKS = {
+    "performance": ("benchmarks/results.json", "python benchmarks/run.py"),
+    "realworld": ("benchmarks/realworld.json", "python benchmarks/realworld.py"),
+    "export": ("benchmarks/export.json", "python benchmarks/export.py"),
+    "training_options": ("benchmarks/training_options_lstm.json",
+                         "python benchmarks/training_options.py --output FILE"),
+    "training_threads": ("benchmarks/training_threads.json",
+                         "python benchmarks/training_options.py --family lstm,stacked_lstm,gru,bilstm,"
+                         "simple_rnn --rounds 10 --options plain default_threads --output FILE"),
+    "fused_accuracy": ("benchmarks/fused_accuracy.json", "python benchmarks/fused_accuracy.py"),
+}
+
+
+def benchmark_section(name: str, path) -> str:
+    """The markdown a benchmark wrote into its record at `path`; `name` is a `BENCHMARKS` key.
 
     Examples:
-        >>> performance_section("/nonexistent.json")  # doctest: +ELLIPSIS
+        >>> benchmark_section("performance", "/nonexistent.json")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         seqmnist_zoo.errors.InvalidArgumentError: no record at /nonexistent.json: run `python ...
     """
-    return _benchmark_markdown(path, "python benchmarks/run.py")
-
-
-def realworld_section(path) -> str:
-    """The made-sets table of a ``benchmarks/realworld.json`` record (``python benchmarks/realworld.py``).
-
-    Examples:
-        >>> realworld_section("/nonexistent.json")  # doctest: +ELLIPSIS
-        Traceback (most recent call last):
-        seqmnist_zoo.errors.InvalidArgumentError: no record at /nonexistent.json: run `python ...
-    """
-    return _benchmark_markdown(path, "python benchmarks/realworld.py")
+    return _record(path, BENCHMARKS[name][1])["markdown"]
 
 
 def realdigits_section(path) -> str:
@@ -80,39 +84,6 @@ def realdigits_section(path) -> str:
     return record["real"]["markdown"]
 
 
-def export_section(path) -> str:
-    """The export check table of a ``benchmarks/export.json`` record (``python benchmarks/export.py``).
-
-    Examples:
-        >>> export_section("/nonexistent.json")  # doctest: +ELLIPSIS
-        Traceback (most recent call last):
-        seqmnist_zoo.errors.InvalidArgumentError: no record at /nonexistent.json: run `python ...
-    """
-    return _benchmark_markdown(path, "python benchmarks/export.py")
-
-
-def training_options_section(path) -> str:
-    """What each candidate CPU training speed-up measured (``benchmarks/training_options.py``).
-
-    Examples:
-        >>> training_options_section("/nonexistent.json")  # doctest: +ELLIPSIS
-        Traceback (most recent call last):
-        seqmnist_zoo.errors.InvalidArgumentError: no record at /nonexistent.json: run `python ...
-    """
-    return _benchmark_markdown(path, "python benchmarks/training_options.py --output FILE")
-
-
-def fused_accuracy_section(path) -> str:
-    """Shipped recipes trained on the CPU fast path (``benchmarks/fused_accuracy.py``).
-
-    Examples:
-        >>> fused_accuracy_section("/nonexistent.json")  # doctest: +ELLIPSIS
-        Traceback (most recent call last):
-        seqmnist_zoo.errors.InvalidArgumentError: no record at /nonexistent.json: run `python ...
-    """
-    return _benchmark_markdown(path, "python benchmarks/fused_accuracy.py")
-
-
 def tune_trials_section(folder) -> str:
     """Seconds per `tune` trial, plain fit vs the CPU fast path: every ``tune_trials_*.json`` of
     a benchmarks `folder` (``benchmarks/tune_trials.py``), smallest first.
@@ -127,7 +98,7 @@ def tune_trials_section(folder) -> str:
     if not paths:
         raise InvalidArgumentError(f"no record at {folder}/tune_trials_*.json: run `{command}` "
                                    "in the checkout")
-    return "\n\n".join(_benchmark_markdown(p, command) for p in paths)
+    return "\n\n".join(_record(p, command)["markdown"] for p in paths)
 
 
 def _record(path, command: str) -> dict:
@@ -137,25 +108,13 @@ def _record(path, command: str) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _benchmark_markdown(path, command: str) -> str:
-    return _record(path, command)["markdown"]
-
-
 # Each generated section: the function that writes it and the record it reads, relative to the
 # checkout being documented (the installed package never reads a repository's folders itself).
 SECTIONS = {
     "results": (results_table, None),
-    "performance": (performance_section, "benchmarks/results.json"),
-    "realworld": (realworld_section, "benchmarks/realworld.json"),
+    **{name: (functools.partial(benchmark_section, name), record)
+       for name, (record, _) in BENCHMARKS.items()},
     "realdigits": (realdigits_section, "benchmarks/realworld.json"),
-    "export": (export_section, "benchmarks/export.json"),
-    "training_options": (training_options_section, "benchmarks/training_options_lstm.json"),
-    "fused_accuracy": (fused_accuracy_section, "benchmarks/fused_accuracy.json"),
-    "training_threads": (
-        lambda path: _benchmark_markdown(path, "python benchmarks/training_options.py --family "
-                                         "lstm,stacked_lstm,gru,bilstm,simple_rnn --rounds 10 "
-                                         "--options plain default_threads --output FILE"),
-        "benchmarks/training_threads.json"),
     "tune_trials": (tune_trials_section, "benchmarks"),
 }
 

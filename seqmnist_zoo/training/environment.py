@@ -7,6 +7,8 @@ import platform
 import keras
 import numpy as np
 
+from .threads import intra_op_threads
+
 
 def environment() -> dict[str, str]:
     """Versions that produced a result: keras, its backend, tensorflow (and its threads per op,
@@ -22,7 +24,7 @@ def environment() -> dict[str, str]:
         import tensorflow as tf
 
         env["tensorflow"] = tf.__version__
-        env["tf_intra_op_threads"] = str(tf.config.threading.get_intra_op_parallelism_threads())
+        env["tf_intra_op_threads"] = str(intra_op_threads())
     except ImportError:
         pass
     return env

@@ -50,12 +50,12 @@ def use_training_threads() -> bool:
     start_keras_quietly()
     import keras
 
-    if keras.backend.backend() != "tensorflow":
+    from .cpu_path import has_gpu
+
+    if keras.backend.backend() != "tensorflow" or has_gpu():
         return False
     import tensorflow as tf
 
-    if tf.config.list_physical_devices("GPU"):
-        return False
     if tf.config.threading.get_intra_op_parallelism_threads() == INTRA_OP_THREADS:
         return True
     try:

@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 from conftest import PYTHON, REPO
-from tools.cards import performance_section
+from tools.cards import benchmark_section
 
 
 def test_quick_harness_run_writes_tables_and_json(tmp_path, mnist_npz, python_env):
@@ -38,14 +38,14 @@ def test_quick_harness_run_writes_tables_and_json(tmp_path, mnist_npz, python_en
     assert report["first_prediction"]["with_imports_s"] > report["first_prediction"]["from_factory_s"]
     assert set(report["cli"]) == {"python -c pass", "seqmnist-zoo --help", "seqmnist-zoo list"}
     assert report["markdown"] in result.stdout and "| simple_rnn |" in report["markdown"]
-    assert performance_section(output) == report["markdown"]
+    assert benchmark_section("performance", output) == report["markdown"]
 
 
 def test_readme_performance_section_is_generated_from_the_results():
     results = REPO / "benchmarks" / "results.json"
     readme = (REPO / "README.md").read_text()
     section = readme.split("<!-- performance:start -->\n", 1)[1].split("<!-- performance:end -->")[0]
-    assert section.strip() == performance_section(results).strip()
+    assert section.strip() == benchmark_section("performance", results).strip()
     assert Path(results).is_file(), "run python benchmarks/run.py and commit benchmarks/results.json"
 
 
@@ -91,8 +91,6 @@ def test_a_training_option_case_runs_and_reports_its_speed(mnist_npz, monkeypatc
 
 
 def test_training_options_verdicts_and_readme_section():
-    from tools.cards import training_options_section
-
     options = _benchmark("training_options")
     assert options.verdict([1.1, 1.3]) == "faster in every round"
     assert options.verdict([0.9, 1.3]) == "within the noise"
@@ -102,7 +100,7 @@ def test_training_options_verdicts_and_readme_section():
     readme = (REPO / "README.md").read_text()
     section = readme.split("<!-- training_options:start -->\n", 1)[1].split("<!-- training_options:end")[0]
     record = REPO / "benchmarks" / "training_options_lstm.json"
-    assert section.strip() == training_options_section(record).strip()
+    assert section.strip() == benchmark_section("training_options", record).strip()
 
 
 def test_tune_trials_round_times_every_path_in_one_process_and_renders_its_verdict(

@@ -1,5 +1,6 @@
 """Pictures like people's own, made small here; the full table comes from benchmarks/realworld.py."""
 
+import functools
 import io
 import json
 import subprocess
@@ -11,7 +12,7 @@ from PIL import Image
 from conftest import PYTHON, REPO
 from seqmnist_zoo import get_model, list_models
 from seqmnist_zoo.inputs.preprocess import prepare_digits
-from tools.cards import realdigits_section, realworld_section
+from tools.cards import benchmark_section, realdigits_section
 from tools.realworld import (
     bundled_fonts,
     drawn_digits,
@@ -76,7 +77,8 @@ def test_benchmark_script_writes_the_table(tmp_path, mnist_npz, realdigits, pyth
     row = report["accuracy"]["lstm:mnist"]
     assert row["mnist"]["reader"] > 0.99
     assert row["photographed"]["reader"] > row["photographed"]["resize_only"]
-    assert realworld_section(output) == report["markdown"] and "| `lstm` | `mnist` |" in report["markdown"]
+    assert benchmark_section("realworld", output) == report["markdown"]
+    assert "| `lstm` | `mnist` |" in report["markdown"]
     real = report["real"]
     assert real["samples"] == {"semeion": 1593, "optdigits32": 2880}
     assert all(e == {"refused": 0, "failed": 0} for forms in real["errors"].values() for e in forms.values())
@@ -87,7 +89,8 @@ def test_readme_realworld_tables_are_generated_from_the_results():
     results = REPO / "benchmarks" / "realworld.json"
     assert results.is_file(), "run python benchmarks/realworld.py and commit benchmarks/realworld.json"
     readme = (REPO / "README.md").read_text()
-    for name, make in (("realworld", realworld_section), ("realdigits", realdigits_section)):
+    for name, make in (("realworld", functools.partial(benchmark_section, "realworld")),
+                       ("realdigits", realdigits_section)):
         section = readme.split(f"<!-- {name}:start -->\n", 1)[1].split(f"<!-- {name}:end -->")[0]
         assert section.strip() == make(results).strip()
     assert all(all(target.values()) for target in json.loads(results.read_text())["targets"].values())
