@@ -2,8 +2,9 @@
 
 Scanned handwriting differs from MNIST in ways a shift does not cover: digits stretched to fill
 their box, scanned at 8 to 32 pixels and often thresholded to black and white, thick or thin pens,
-slanted or rotated. Each training digit is given such a life (a random affine warp, a stretch,
-a coarse binarised scan, a pen width), saved dark on white, and read back through the reader
+slanted or rotated, each stroke bent its own way. Each training digit is given such a life (an
+elastic bend, a random affine warp, a stretch, a coarse binarised scan, a pen width), saved dark on
+white, and read back through the reader
 (`normalize_digit`), so the model learns from exactly what the reader makes of such pictures.
 """
 
@@ -18,6 +19,39 @@ import numpy as np
 from .preprocess import normalize_digit
 
 CHUNK = 2000  # digits per worker task
+ELASTIC_CELLS = 4  # the bend's grid: each cell of a 4x4 grid over the digit moves on its own
+
+
+def elastic_warp(picture, rng: np.random.Generator, strength: float):
+    """`picture` (a PIL image) bent smoothly: a grid's inner corners moved by `strength` x a cell.
+
+    A coarse, smooth displacement (Simard et al., 2003, in piecewise-bilinear form): strokes curve
+    and lengthen locally, as the same digit does from writer to writer.
+
+    Examples:
+        >>> from PIL import Image
+        >>> bar = np.zeros((28, 28), "uint8"); bar[4:24, 12:16] = 255
+        >>> bent = np.asarray(elastic_warp(Image.fromarray(bar), np.random.default_rng(0), 0.3))
+        >>> bent.shape, bool((bent != bar).any()), bool(bent[0].max() == 0)
+        ((28, 28), True, True)
+    """
+    from PIL import Image
+
+    width, height = picture.size
+    xs, ys = np.linspace(0, width, ELASTIC_CELLS + 1), np.linspace(0, height, ELASTIC_CELLS + 1)
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    moves = rng.normal(0.0, strength, size=(2, *grid_x.shape)) * [[[width / ELASTIC_CELLS]],
+                                                                   [[height / ELASTIC_CELLS]]]
+    moves[:, [0, -1], :] = 0.0  # the frame stays put, so no ink is pushed out of the picture
+    moves[:, :, [0, -1]] = 0.0
+    source_x, source_y = grid_x + moves[0], grid_y + moves[1]
+    mesh = []
+    for row in range(ELASTIC_CELLS):
+        for col in range(ELASTIC_CELLS):
+            box = (round(xs[col]), round(ys[row]), round(xs[col + 1]), round(ys[row + 1]))
+            corners = [(row, col), (row + 1, col), (row + 1, col + 1), (row, col + 1)]  # PIL's order
+            mesh.append((box, [v for r, c in corners for v in (source_x[r, c], source_y[r, c])]))
+    return picture.transform(picture.size, Image.MESH, mesh, Image.BILINEAR)
 
 
 def written_the_continental_way(digit: np.ndarray, label: int, rng: np.random.Generator) -> np.ndarray:
@@ -68,10 +102,12 @@ def written_the_continental_way(digit: np.ndarray, label: int, rng: np.random.Ge
     return np.asarray(picture)
 
 
-def handwriting_variant(digit: np.ndarray, rng: np.random.Generator, label: int | None = None) -> np.ndarray:
+def handwriting_variant(digit: np.ndarray, rng: np.random.Generator, label: int | None = None,
+                        elastic: bool = False) -> np.ndarray:
     """One MNIST digit (uint8 28x28, light on black) as a random real-world scan, read back.
 
-    With its `label`, a 1 or a 7 may also be written the continental way.
+    With its `label`, a 1 or a 7 may also be written the continental way; with `elastic`, half
+    the digits are also bent (`elastic_warp`).
 
     Examples:
         >>> digit = np.zeros((28, 28), "uint8"); digit[6:22, 12:16] = 255   # a "1"
@@ -88,6 +124,8 @@ def handwriting_variant(digit: np.ndarray, rng: np.random.Generator, label: int 
         return digit
     picture = Image.fromarray(digit[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1])
     picture = picture.crop((-4, -4, picture.width + 4, picture.height + 4))  # room to rotate
+    if elastic and rng.random() < 0.5:
+        picture = elastic_warp(picture, rng, strength=rng.uniform(0.05, 0.2))
     angle, shear = np.radians(rng.uniform(-12, 12)), rng.uniform(-0.3, 0.3)
     cos, sin = np.cos(angle), np.sin(angle)
     centre_x, centre_y = picture.width / 2, picture.height / 2
@@ -128,13 +166,13 @@ def handwriting_variant(digit: np.ndarray, rng: np.random.Generator, label: int 
 
 
 def _variants_chunk(args) -> np.ndarray:
-    digits, labels, seed, start = args
-    return np.stack([handwriting_variant(d, np.random.default_rng([seed, start + i]), label)
+    digits, labels, seed, start, elastic = args
+    return np.stack([handwriting_variant(d, np.random.default_rng([seed, start + i]), label, elastic)
                      for i, (d, label) in enumerate(zip(digits, labels, strict=True))])
 
 
 def handwriting_variants(digits: np.ndarray, labels=None, seed: int = 0,
-                         workers: int | None = None) -> np.ndarray:
+                         workers: int | None = None, elastic: bool = False) -> np.ndarray:
     """One `handwriting_variant` of every digit; digit ``i``'s depends only on `seed` and ``i``.
 
     Examples:
@@ -144,7 +182,8 @@ def handwriting_variants(digits: np.ndarray, labels=None, seed: int = 0,
     """
     digits = np.asarray(digits, dtype="uint8")
     labels = [None] * len(digits) if labels is None else [int(label) for label in labels]
-    chunks = [(digits[i:i + CHUNK], labels[i:i + CHUNK], seed, i) for i in range(0, len(digits), CHUNK)]
+    chunks = [(digits[i:i + CHUNK], labels[i:i + CHUNK], seed, i, elastic)
+              for i in range(0, len(digits), CHUNK)]
     workers = workers or min(len(chunks), os.cpu_count() or 1)
     if workers <= 1 or len(chunks) == 1:
         parts = [_variants_chunk(chunk) for chunk in chunks]

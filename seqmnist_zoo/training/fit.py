@@ -29,9 +29,6 @@ from .cpu_path import (
 from .environment import environment
 from .evaluation import log_evaluation
 
-REWRITES = 1  # handwriting rewrites of each training digit with augment="handwriting"
-
-
 CHANCE_ACCURACY = 0.1
 
 
@@ -59,26 +56,36 @@ def budget_warning(accuracy: float | None, epochs: int, samples: int,
 class ShiftedImages(keras.utils.PyDataset):
     """Batches of digits shifted by up to `max_shift` pixels each way, new shifts every epoch.
 
+    With `rewrites` (arrays of rewritten `x`), each epoch reads `x` and the next rewrite of it, so
+    every epoch sees every digit in a new hand.
+
     Examples:
         >>> x = np.zeros((10, 28, 28), "uint8"); y = np.arange(10)
         >>> batch_x, batch_y = ShiftedImages(x, y, batch_size=4, max_shift=2)[0]
         >>> batch_x.shape, batch_y.shape
         ((4, 28, 28), (4,))
+        >>> len(ShiftedImages(x, y, batch_size=4, max_shift=2, rewrites=[x, x]))  # 20 digits an epoch
+        5
     """
 
-    def __init__(self, x, y, batch_size: int, max_shift: int, seed: int = 0, **kwargs):
+    def __init__(self, x, y, batch_size: int, max_shift: int, seed: int = 0, rewrites=(), **kwargs):
         super().__init__(**kwargs)
-        self.x, self.y, self.batch_size, self.max_shift = x, y, batch_size, max_shift
-        self.padded = np.pad(x, ((0, 0), (max_shift, max_shift), (max_shift, max_shift)))
+        self.batch_size, self.max_shift = batch_size, max_shift
+        pad = ((0, 0), (max_shift, max_shift), (max_shift, max_shift))
+        self.pools = [np.pad(np.concatenate([x, rewrite]), pad) for rewrite in rewrites] or [np.pad(x, pad)]
+        self.y = np.concatenate([y, y]) if rewrites else np.asarray(y)
+        self.epoch = -1
         self.rng = np.random.default_rng(seed)
         self.on_epoch_end()
 
     def __len__(self) -> int:
-        return -(-len(self.x) // self.batch_size)
+        return -(-len(self.y) // self.batch_size)
 
     def on_epoch_end(self) -> None:
-        self.order = self.rng.permutation(len(self.x))
-        self.offsets = self.rng.integers(0, 2 * self.max_shift + 1, size=(len(self.x), 2))
+        self.epoch += 1
+        self.padded = self.pools[self.epoch % len(self.pools)]
+        self.order = self.rng.permutation(len(self.y))
+        self.offsets = self.rng.integers(0, 2 * self.max_shift + 1, size=(len(self.y), 2))
 
     def __getitem__(self, index: int):
         picked = self.order[index * self.batch_size:(index + 1) * self.batch_size]
@@ -167,15 +174,17 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
     keras.utils.set_random_seed(recipe.seed)
     (x, y), _ = data if isinstance(data, tuple) else load_mnist(data)
     (x_fit, y_fit), (x_val, y_val) = split_validation(x, y, recipe, train_samples)
+    rewrites = []
     if recipe.augment == "handwriting":
-        rewrites = [handwriting_variants(x_fit, y_fit, seed=recipe.seed + 1000 * k) for k in range(REWRITES)]
-        x_fit = np.concatenate([x_fit, *rewrites])
-        y_fit = np.concatenate([y_fit] * (1 + REWRITES))
+        rewrites = [handwriting_variants(x_fit, y_fit, seed=recipe.seed + 1000 * k, elastic=recipe.elastic)
+                    for k in range(recipe.rewrites)]
         # the best epoch is chosen on the same mixture: MNIST alone favours the least adapted one
-        x_val = np.concatenate([x_val, handwriting_variants(x_val, y_val, seed=recipe.seed + 999)])
+        x_val = np.concatenate([x_val, handwriting_variants(x_val, y_val, seed=recipe.seed + 999,
+                                                            elastic=recipe.elastic)])
         y_val = np.concatenate([y_val, y_val])
     model = spec.load_builder()(weights=recipe.start_from, dropout=recipe.dropout, **config)
-    steps = -(-len(x_fit) // recipe.batch_size)
+    samples_per_epoch = len(x_fit) * (2 if rewrites else 1)
+    steps = -(-samples_per_epoch // recipe.batch_size)
     gpu = has_gpu()
     compile_model(model, recipe, steps_per_epoch=steps,
                   steps_per_execution=1 if gpu else cpu_steps_per_execution(steps))
@@ -185,9 +194,9 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
     if logdir is not None:
         all_callbacks += [keras.callbacks.TensorBoard(str(logdir)),
                           _hparams_callback(logdir, name, config, recipe)]
-    if recipe.shift_pixels:
-        fit_data = dict(x=ShiftedImages(x_fit, y_fit, recipe.batch_size, recipe.shift_pixels,
-                                        seed=recipe.seed))
+    if recipe.shift_pixels or rewrites:
+        fit_data = dict(x=ShiftedImages(x_fit, y_fit, recipe.batch_size, recipe.shift_pixels or 0,
+                                        seed=recipe.seed, rewrites=rewrites))
     else:
         fit_data = dict(x=x_fit, y=y_fit, batch_size=recipe.batch_size, shuffle=True)
     started, interrupted, history, path = time.perf_counter(), False, {}, {}
@@ -208,7 +217,8 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
         "tag": tag,
         "config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in config.items()},
         "recipe": recipe.to_dict(),
-        "train_samples": int(len(x_fit)),
+        "train_samples": int(samples_per_epoch),
+        "handwriting_rewrites": len(rewrites),
         "validation_samples": int(len(x_val)),
         "best_epoch": checkpoint.best_epoch,
         "val_accuracy": checkpoint.best if checkpoint.best_epoch else None,
@@ -218,7 +228,7 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
         "training_path": path,
         "weights": str(output),
         "warning": budget_warning(checkpoint.best if checkpoint.best_epoch else None,
-                                  len(history.get("loss", [])), int(len(x_fit)), int(len(x_val))),
+                                  len(history.get("loss", [])), int(samples_per_epoch), int(len(x_val))),
         "environment": environment(),
     }
     run_record_path(output).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
@@ -257,7 +267,7 @@ def _hparams_callback(logdir, name: str, config: dict, recipe: Recipe):
 
 
 def _check_recipe(recipe: Recipe, train_samples) -> None:
-    for key in ("epochs", "batch_size"):
+    for key in ("epochs", "batch_size", "rewrites"):
         value = getattr(recipe, key)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise InvalidArgumentError(f"{key} must be a positive integer, got {value!r}")

@@ -56,3 +56,20 @@ def test_each_digits_rewrite_depends_only_on_the_seed_and_its_index():
     shifted = handwriting_variants(digits[3:], labels[3:], seed=4, workers=1)
     assert (shifted != alone[3:]).any()  # the index counts, not only the digit
     assert (handwriting_variants(digits, labels, seed=5, workers=1) != alone).any()
+
+
+def test_an_elastic_bend_moves_strokes_but_keeps_them_whole_and_inside_the_frame():
+    from PIL import Image
+
+    from seqmnist_zoo.inputs.augment import elastic_warp
+
+    bar = _bar()
+    bends = [np.asarray(elastic_warp(Image.fromarray(bar), np.random.default_rng(seed), 0.15))
+             for seed in range(5)]
+    for bent in bends:
+        assert bent.shape == bar.shape and (bent != bar).any()
+        assert 0.6 < (bent > 127).sum() / (bar > 127).sum() < 1.6  # bent, not erased or smeared
+        assert bent[[0, -1]].max() == 0 and bent[:, [0, -1]].max() == 0
+    assert any((a != b).any() for a, b in zip(bends, bends[1:]))
+    still = np.asarray(elastic_warp(Image.fromarray(bar), np.random.default_rng(0), 0.0))
+    assert (np.abs(still.astype(int) - bar) <= 1).all()

@@ -169,6 +169,19 @@ def test_shifted_images_stay_digits():
     assert len({images[i].tobytes() for i in range(8)}) > 1
 
 
+def test_each_epoch_reads_the_digits_and_the_next_of_their_rewrites():
+    x = np.zeros((4, 28, 28), "uint8")
+    rewrites = [np.full((4, 28, 28), value, "uint8") for value in (1, 2, 3)]
+    data = ShiftedImages(x, np.arange(4), batch_size=8, max_shift=0, seed=0, rewrites=rewrites)
+    seen = []
+    for _ in range(4):
+        images, labels = data[0]
+        assert images.shape == (8, 28, 28) and sorted(labels.tolist()) == [0, 0, 1, 1, 2, 2, 3, 3]
+        seen.append(sorted(set(images.reshape(8, -1)[:, 0].tolist())))
+        data.on_epoch_end()
+    assert seen == [[0, 1], [0, 2], [0, 3], [0, 1]]
+
+
 def test_a_bad_cpu_matmul_setting_is_one_line_and_makes_no_run_folder(run_cli, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SEQMNIST_ZOO_CPU_MATMUL", "int8")
