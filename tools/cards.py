@@ -221,11 +221,12 @@ def model_card(name: str) -> str:
                   "### Recipe", "", "| setting | value |", "|---|---|"]
         lines += [f"| `{key}` | `{value}` |" for key, value in record["recipe"].items()]
         env = ", ".join(f"{k} {v}" for k, v in record["environment"].items())
+        tag_option = "" if tag == "mnist" else f" --tag {tag}"
         lines += ["", f"Trained with {env}.", "", "Reproduce and check it:", "", "```bash",
-                  f"seqmnist-zoo train {name}",
-                  f"python -m tools.publish {name} runs/{name}/version_0/{name}.weights.h5"
+                  f"seqmnist-zoo train {name}{tag_option}",
+                  f"python -m tools.publish {name} runs/{name}/version_0/{name}.weights.h5{tag_option}"
                   "  # the path train printed",
-                  f"seqmnist-zoo evaluate {name}", "```", ""]
+                  f"seqmnist-zoo evaluate {name} --weights {tag}", "```", ""]
     if not info["weights"]:
         lines += ["No pretrained weights are shipped for this model.", ""]
     return "\n".join(lines)

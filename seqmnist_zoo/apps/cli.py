@@ -111,6 +111,8 @@ def info(name, as_json):
         metrics = record["metrics"]
         click.echo(f"  weights {tag!r}: {record['file']}, test accuracy "
                    f"{metrics.get('accuracy', float('nan')):.2%}, sha256 {record['sha256'][:16]}...")
+        if tag != "mnist" and record.get("recipe"):  # "mnist" weights are made by the recipe above
+            click.echo(f"    its recipe: {record['recipe']}")
         spread = record.get("seed_spread")
         if spread:
             click.echo(f"  same recipe over seeds: {spread_text(spread)} ({seeds_text(spread)}; "
@@ -137,8 +139,8 @@ def info(name, as_json):
 @click.option("--overwrite", is_flag=True, help="Allow --output to replace an existing checkpoint.")
 @click.option("--data", type=click.Path(), help="MNIST .npz or folder (default $SEQMNIST_ZOO_DATA).")
 @click.option("--tag", default="mnist", show_default=True, type=click.Choice(["mnist", ROBUST_TAG]),
-              help=f"Which shipped weights' recipe: {ROBUST_TAG} fine-tunes the mnist weights "
-                   "for real handwriting.")
+              help=f"Which shipped weights' recipe: {ROBUST_TAG} trains on from the mnist weights "
+                   "with handwriting rewrites, for real handwriting.")
 def train(name, epochs, batch_size, learning_rate, timesteps, units, clipnorm, dropout, seed,
           train_samples, logdir, output, overwrite, data, tag):
     """Train NAME with its shipped recipe (options override it); keeps the best epoch.

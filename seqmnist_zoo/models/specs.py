@@ -156,8 +156,8 @@ class ModelSpec:
 
         ``"mnist"`` is the family's recipe. ``"mnist-robust"`` starts from the ``"mnist"``
         weights and trains `ROBUST_EPOCHS` more at the same learning rate on MNIST plus a
-        handwriting rewrite of every digit (a new one each epoch, `ROBUST_REWRITES` in turn, half
-        of them bent), keeping the epoch that reads best the validation digits and their
+        handwriting rewrite of every digit (`ROBUST_REWRITES` of them, read in turn, one per epoch;
+        half of them bent), keeping the epoch that reads best the validation digits and their
         rewrite, so it reads real scanned handwriting better.
 
         Examples:

@@ -56,8 +56,8 @@ def budget_warning(accuracy: float | None, epochs: int, samples: int,
 class ShiftedImages(keras.utils.PyDataset):
     """Batches of digits shifted by up to `max_shift` pixels each way, new shifts every epoch.
 
-    With `rewrites` (arrays of rewritten `x`), each epoch reads `x` and the next rewrite of it, so
-    every epoch sees every digit in a new hand.
+    With `rewrites` (arrays of rewritten `x`), each epoch reads `x` and the next rewrite of it in
+    turn, so consecutive epochs see every digit in another hand.
 
     Examples:
         >>> x = np.zeros((10, 28, 28), "uint8"); y = np.arange(10)

@@ -44,6 +44,21 @@ def test_info_text_and_json(run_cli):
     assert code == 0 and "'clipnorm': 1.0" in out and "parameters at defaults" in out
     code, out, _ = run_cli("info", "stacked_lstm", "--json")
     assert json.loads(out) == json.loads(json.dumps(model_info("stacked_lstm")))
+    out_lines = run_cli("info", "gru")[1].splitlines()
+    robust_line = out_lines[[i for i, line in enumerate(out_lines) if "'mnist-robust'" in line][0] + 1]
+    assert "its recipe" in robust_line and "'start_from': 'mnist'" in robust_line
+
+
+def test_each_model_cards_reproduce_block_remakes_its_own_tag():
+    from tools.cards import model_card
+
+    card = model_card("gru")
+    split = card.index("## Pretrained weights `mnist-robust`")
+    robust = card[split:]
+    assert "seqmnist-zoo train gru --tag mnist-robust" in robust
+    assert "gru.weights.h5 --tag mnist-robust" in robust and "evaluate gru --weights mnist-robust" in robust
+    plain = card[card.index("## Pretrained weights `mnist`"):split]
+    assert "seqmnist-zoo train gru\n" in plain and "--tag" not in plain
 
 
 @pytest.mark.parametrize("args,code,message", [
