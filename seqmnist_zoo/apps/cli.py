@@ -132,7 +132,8 @@ def info(name, as_json):
               help="Gradient-norm clip: a positive number, or 'none' to train without clipping.")
 @click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), help="Dropout before the head.")
 @click.option("--seed", type=int, help="Override the recipe's seed.")
-@click.option("--train-samples", type=click.IntRange(min=10), help="Fit on only N images (quick runs).")
+@click.option("--train-samples", type=click.IntRange(min=10),
+              help="Fit on only N images (quick runs); validation shrinks to N/5.")
 @click.option("--logdir", type=click.Path(file_okay=False), help="TensorBoard log folder.")
 @click.option("--output", type=click.Path(dir_okay=False),
               help="Best checkpoint path (default: a new runs/NAME/version_N/NAME.weights.h5).")
