@@ -77,6 +77,8 @@ def read_picture(path) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
 
     path = Path(path)
+    if path.is_file() and path.stat().st_size == 0:
+        raise InvalidArgumentError(f"{path}: the file is empty (0 bytes); accepted: {', '.join(SUFFIXES)}")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit decides

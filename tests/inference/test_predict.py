@@ -103,7 +103,7 @@ def test_cli_reports_each_bad_file_on_one_line_and_predicts_the_rest(digits_fold
     assert code == 1
     lines = err.strip().splitlines()
     assert len(lines) == 2 and all(line.startswith("seqmnist-zoo: error: ") for line in lines)
-    assert "blank.png: no digit found" in lines[0] and "zero.png: not a readable image" in lines[1]
+    assert "blank.png: no digit found" in lines[0] and "zero.png: the file is empty (0 bytes)" in lines[1]
     assert [line.split(": ")[1][0] for line in out.strip().splitlines()] == ["2", "5", "9"]
     assert "Traceback" not in out + err
 

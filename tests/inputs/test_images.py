@@ -68,7 +68,7 @@ def _png_header_only(path, width, height):
 
 
 @pytest.mark.parametrize("write,message", [
-    (lambda p: p.write_bytes(b""), "not a readable image"),
+    (lambda p: p.write_bytes(b""), "the file is empty"),
     (lambda p: p.write_bytes(_png_bytes()[:60]), "not a readable image"),
     (lambda p: Image.new("L", (1, 1)).save(p), r"\.png: 1x1 pixels is too small to hold a digit; at least"),
     (lambda p: _png_header_only(p, 20000, 20000), f"larger than {MAX_PIXELS:,} pixels"),
