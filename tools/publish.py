@@ -48,8 +48,7 @@ def publish(name: str, trained: str | Path, tag: str = "mnist", data=None,
                     "per_class_accuracy": [round(a, 6) for a in result["per_class_accuracy"]]},
         "recipe": run["recipe"],
         "training": {k: run[k] for k in ("best_epoch", "val_accuracy", "train_samples",
-                                         "handwriting_rewrites", "validation_samples", "epochs_run",
-                                         "train_seconds") if k in run},
+                                         "validation_samples", "epochs_run", "train_seconds")},
         "environment": run["environment"],
     }
     manifest_path = weights_dir / "manifest.json"

@@ -19,7 +19,7 @@ import numpy as np
 from .preprocess import normalize_digit
 
 CHUNK = 2000  # digits per worker task
-ELASTIC_CELLS = 4  # the bend's grid: each cell of a 4x4 grid over the digit moves on its own
+ELASTIC_CELLS = 4  # the bend's grid: 4x4 cells over the digit, each inner corner moved on its own
 
 
 def elastic_warp(picture, rng: np.random.Generator, strength: float):

@@ -55,6 +55,8 @@ def read_file(path) -> list[np.ndarray]:
         [(56, 56), (56, 56)]
     """
     path = Path(path)
+    if path.is_file() and path.stat().st_size == 0:
+        raise InvalidArgumentError(f"{path}: the file is empty (0 bytes); accepted: {', '.join(SUFFIXES)}")
     if path.suffix.lower() == ".npy":
         try:
             array = np.load(path, allow_pickle=False)
@@ -77,8 +79,6 @@ def read_picture(path) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
 
     path = Path(path)
-    if path.is_file() and path.stat().st_size == 0:
-        raise InvalidArgumentError(f"{path}: the file is empty (0 bytes); accepted: {', '.join(SUFFIXES)}")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit decides

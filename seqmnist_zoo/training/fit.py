@@ -195,7 +195,7 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
         all_callbacks += [keras.callbacks.TensorBoard(str(logdir)),
                           _hparams_callback(logdir, name, config, recipe)]
     if recipe.shift_pixels or rewrites:
-        fit_data = dict(x=ShiftedImages(x_fit, y_fit, recipe.batch_size, recipe.shift_pixels or 0,
+        fit_data = dict(x=ShiftedImages(x_fit, y_fit, recipe.batch_size, recipe.shift_pixels,
                                         seed=recipe.seed, rewrites=rewrites))
     else:
         fit_data = dict(x=x_fit, y=y_fit, batch_size=recipe.batch_size, shuffle=True)
@@ -218,7 +218,6 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
         "config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in config.items()},
         "recipe": recipe.to_dict(),
         "train_samples": int(samples_per_epoch),
-        "handwriting_rewrites": len(rewrites),
         "validation_samples": int(len(x_val)),
         "best_epoch": checkpoint.best_epoch,
         "val_accuracy": checkpoint.best if checkpoint.best_epoch else None,

@@ -81,6 +81,13 @@ def test_bad_pictures_are_one_line_errors(tmp_path, write, message):
     assert "\n" not in str(caught.value) and str(caught.value).count(str(path)) == 1
 
 
+def test_an_empty_file_is_named_empty_whatever_its_kind(tmp_path):
+    for name in ("empty.png", "empty.npy"):
+        (tmp_path / name).write_bytes(b"")
+        with pytest.raises(InvalidArgumentError, match=rf"{name}: the file is empty \(0 bytes\)"):
+            read_file(tmp_path / name)
+
+
 def _png_bytes():
     import io
 
