@@ -1,5 +1,5 @@
 """KerasTuner set up for the zoo: the tuner kinds, a grid that resumes, a project lock and its
-definition, a heap kept still while a search runs."""
+definition, a heap kept still and state files written whole while a search runs."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import keras_tuner as kt
+from keras_tuner.src.engine.stateful import Stateful
 
 from ..errors import InvalidArgumentError, SeqMnistZooError
 
@@ -52,10 +53,47 @@ def frozen_heap():
         gc.unfreeze()
 
 
+@contextlib.contextmanager
+def whole_state_files():
+    """Make KerasTuner write each state file whole or not at all while the block runs.
+
+    KerasTuner rewrites ``oracle.json``, every ``trial.json`` and the tuner's file in place, so a
+    search killed in the middle of a write leaves a truncated file that its resume cannot read
+    (a bare ``JSONDecodeError``). Here each is written beside its old self and renamed over it.
+    Paths that are not local files (``gs://...``) are written as KerasTuner writes them.
+
+    Examples:
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> with whole_state_files():
+        ...     _ = kt.engine.trial.Trial(kt.HyperParameters(), "7").save(str(folder / "trial.json"))
+        ...     json.loads((folder / "trial.json").read_text())["trial_id"]
+        '7'
+        >>> sorted(p.name for p in folder.iterdir())
+        ['trial.json']
+    """
+    keras_tuner_save = Stateful.save
+
+    def save_whole(self, fname):
+        if "://" in str(fname):
+            return keras_tuner_save(self, fname)
+        text = json.dumps(self.get_state())
+        partial = Path(f"{fname}.partial")
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, fname)
+        return text
+
+    Stateful.save = save_whole
+    try:
+        yield
+    finally:
+        Stateful.save = keras_tuner_save
+
+
 def run_search(search: kt.Tuner, *args, **kwargs) -> None:
-    """``search.search(*args, **kwargs)``, on the zoo's trial path when its hypermodel asks for
-    it (``ZooHyperModel(fast_path=True)``, the default): the heap frozen (`frozen_heap`) and each
-    trial trained as `ZooHyperModel.fit` says.
+    """``search.search(*args, **kwargs)`` with its state files written whole
+    (`whole_state_files`), so a killed search resumes; on the zoo's trial path when its
+    hypermodel asks for it (``ZooHyperModel(fast_path=True)``, the default): the heap frozen
+    (`frozen_heap`) and each trial trained as `ZooHyperModel.fit` says.
 
     Examples:
         >>> from seqmnist_zoo.tuning.hypermodel import ZooHyperModel
@@ -68,7 +106,7 @@ def run_search(search: kt.Tuner, *args, **kwargs) -> None:
         1
     """
     fast = getattr(search.hypermodel, "fast_path", False)
-    with frozen_heap() if fast else contextlib.nullcontext():
+    with whole_state_files(), frozen_heap() if fast else contextlib.nullcontext():
         search.search(*args, **kwargs)
 
 
@@ -129,13 +167,21 @@ def make_tuner(hypermodel: ZooHyperModel, kind: str = "random", *, max_trials: i
                   overwrite=overwrite, seed=_oracle_seed(seed),
                   distribution_strategy=distribution_strategy)
     if kind == "hyperband":
-        return kt.Hyperband(hypermodel, max_epochs=epochs, factor=3, **common)
-    if kind == "grid":
+        build = functools.partial(kt.Hyperband, hypermodel, max_epochs=epochs, factor=3, **common)
+    elif kind == "grid":
         oracle = ResumableGridSearchOracle(objective=common.pop("objective"),
                                            max_trials=max_trials, seed=common.pop("seed"))
-        return kt.Tuner(oracle=oracle, hypermodel=hypermodel, **common)
-    tuner_class = {"random": kt.RandomSearch, "bayesian": kt.BayesianOptimization}[kind]
-    return tuner_class(hypermodel, max_trials=max_trials, **common)
+        build = functools.partial(kt.Tuner, oracle=oracle, hypermodel=hypermodel, **common)
+    else:
+        tuner_class = {"random": kt.RandomSearch, "bayesian": kt.BayesianOptimization}[kind]
+        build = functools.partial(tuner_class, hypermodel, max_trials=max_trials, **common)
+    try:
+        return build()  # reloads the project's state files when it exists
+    except json.JSONDecodeError:
+        raise SeqMnistZooError(
+            f"tuning project {Path(directory) / common['project_name']} has a damaged state file "
+            "(a search killed while writing it, before seqmnist-zoo wrote them whole); pass "
+            "--overwrite to start it afresh, or another --project-name") from None
 
 
 class ProjectLock:
@@ -215,7 +261,9 @@ def record_definition(project_dir, definition: dict[str, Any]) -> None:
     """
     project_dir = Path(project_dir)
     project_dir.mkdir(parents=True, exist_ok=True)
-    (project_dir / DEFINITION_FILE).write_text(json.dumps(definition, indent=2) + "\n", encoding="utf-8")
+    partial = project_dir / f"{DEFINITION_FILE}.partial"
+    partial.write_text(json.dumps(definition, indent=2) + "\n", encoding="utf-8")
+    os.replace(partial, project_dir / DEFINITION_FILE)  # whole or not at all, as the state files
 
 
 def _short(value) -> str:

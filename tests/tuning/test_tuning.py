@@ -15,10 +15,11 @@ from conftest import PYTHON, TINY, read_event_tags
 from seqmnist_zoo import InvalidArgumentError, SeqMnistZooError
 from seqmnist_zoo.training.cpu_path import MAX_UNROLLED_STEPS
 from seqmnist_zoo.training.fused_rnn import CHAINS
+from seqmnist_zoo.tuning import tuners
 from seqmnist_zoo.tuning.hypermodel import ZooHyperModel
 from seqmnist_zoo.tuning.search import retrain_command, tune
 from seqmnist_zoo.tuning.spaces import check_space, default_space, load_space
-from seqmnist_zoo.tuning.tuners import ProjectLock, frozen_heap, make_tuner, run_search
+from seqmnist_zoo.tuning.tuners import ProjectLock, frozen_heap, make_tuner, run_search, whole_state_files
 
 
 @pytest.mark.parametrize("name,extra", [("lstm", set()), ("gru", set()), ("bilstm", set()),
@@ -124,6 +125,34 @@ def test_second_search_on_the_same_project_is_refused(tmp_path, run_cli, tiny_sp
     assert code == 1 and "another search is already running" in err
     with ProjectLock(tmp_path, "gru"):  # released after the refusal
         pass
+
+
+def test_a_state_file_killed_mid_write_keeps_its_last_whole_state(tmp_path, monkeypatch):
+    path = str(tmp_path / "trial.json")
+    with whole_state_files():
+        kt.engine.trial.Trial(kt.HyperParameters(), "1", status="RUNNING").save(path)
+
+    def killed(*_):
+        raise KeyboardInterrupt  # the process dies after writing aside, before the rename
+
+    monkeypatch.setattr(tuners.os, "replace", killed)
+    with pytest.raises(KeyboardInterrupt), whole_state_files():
+        kt.engine.trial.Trial(kt.HyperParameters(), "1", status="COMPLETED").save(path)
+    assert json.loads(open(path).read())["status"] == "RUNNING"
+    monkeypatch.undo()
+    with pytest.raises(KeyboardInterrupt):  # the block puts KerasTuner's own save back
+        with whole_state_files():
+            raise KeyboardInterrupt
+    assert kt.engine.trial.Trial.save.__name__ == "save"
+
+
+def test_a_project_with_a_truncated_state_file_is_named_not_crashed_on(tmp_path):
+    hypermodel = ZooHyperModel("gru", default_space("gru"))
+    make_tuner(hypermodel, directory=tmp_path).save()
+    (tmp_path / "gru" / "oracle.json").write_text("")  # killed mid-write by an older version
+    with pytest.raises(SeqMnistZooError, match="gru has a damaged state file.*--overwrite"):
+        make_tuner(hypermodel, directory=tmp_path)
+    assert make_tuner(hypermodel, directory=tmp_path, overwrite=True).oracle.trials == {}
 
 
 def _tune_cmd(tmp_path, space, *extra):
