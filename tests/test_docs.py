@@ -77,3 +77,16 @@ def test_tables_come_from_the_documented_checkout_and_a_missing_record_fails(tmp
     with pytest.raises(InvalidArgumentError, match="study 'plain_rnn' has no record"):
         study = "<!-- study plain_rnn.summary:start -->\n<!-- study plain_rnn.summary:end -->"
         fill_sections(study, tmp_path)
+
+
+def test_every_module_and_package_file_the_docs_name_exists():
+    import importlib.util
+    import re
+
+    texts = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    text = "\n".join(path.read_text(encoding="utf-8") for path in texts)
+    modules = set(re.findall(r"python -m ((?:seqmnist_zoo|tools)(?:\.[a-z_]+)*)", text))  # not tools.NAME
+    files = set(re.findall(r"\bseqmnist_zoo/[\w/.]+\.(?:json|py)\b", text))
+    assert modules and files  # the scan found what it checks
+    assert [m for m in sorted(modules) if importlib.util.find_spec(m) is None] == []
+    assert [f for f in sorted(files) if not (REPO / f).is_file()] == []

@@ -142,13 +142,15 @@ def trials_table(oracle) -> list[dict[str, Any]]:
     """Every trial of a tuner's oracle: number, id, status, score and values, best first.
 
     ``trial`` counts from 1, as KerasTuner's "Running Trial #N" does; ``trial_id`` is its id.
+    Hyperband's bookkeeping values (``tuner/epochs``, ``tuner/bracket``, ...) are left out.
 
     Examples:
         >>> trials_table(tuner.oracle)[0]["status"]  # doctest: +SKIP
         'COMPLETED'
     """
     rows = [{"trial": _trial_number(t.trial_id), "trial_id": t.trial_id, "status": t.status,
-             "score": t.score, "hyperparameters": dict(t.hyperparameters.values)}
+             "score": t.score, "hyperparameters": {k: v for k, v in t.hyperparameters.values.items()
+                                                    if not k.startswith("tuner/")}}
             for t in oracle.trials.values()]
     return sorted(rows, key=lambda r: (r["score"] is None, -(r["score"] or 0), r["trial_id"]))
 

@@ -178,10 +178,29 @@ def make_tuner(hypermodel: ZooHyperModel, kind: str = "random", *, max_trials: i
     try:
         return build()  # reloads the project's state files when it exists
     except json.JSONDecodeError:
-        raise SeqMnistZooError(
-            f"tuning project {Path(directory) / common['project_name']} has a damaged state file "
-            "(a search killed while writing it, before seqmnist-zoo wrote them whole); pass "
-            "--overwrite to start it afresh, or another --project-name") from None
+        raise damaged_project_error(Path(directory) / common["project_name"]) from None
+
+
+def damaged_project_error(project_dir) -> SeqMnistZooError:
+    """The error for a project whose state files do not all parse, naming them.
+
+    Examples:
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (folder / "oracle.json").write_text("")
+        >>> str(damaged_project_error(folder)).endswith("another --project-name")
+        True
+    """
+    project_dir = Path(project_dir)
+    damaged = []
+    for path in sorted(project_dir.glob("*.json")) + sorted(project_dir.glob("trial_*/trial.json")):
+        try:
+            json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            damaged.append(str(path.relative_to(project_dir)))
+    return SeqMnistZooError(
+        f"tuning project {project_dir}: cannot resume it, {', '.join(damaged) or 'a state file'} "
+        "is not valid JSON (cut short: an earlier search was killed while writing it); pass "
+        "--overwrite to start the project afresh, or another --project-name")
 
 
 class ProjectLock:
@@ -240,7 +259,10 @@ def check_definition(project_dir, definition: dict[str, Any], overwrite: bool = 
                 f"tuning project {project_dir} has no record of its settings (an older "
                 "seqmnist-zoo made it); pass --overwrite to start it afresh, or another --project-name")
         return
-    recorded = json.loads(recorded_file.read_text(encoding="utf-8"))
+    try:
+        recorded = json.loads(recorded_file.read_text(encoding="utf-8"))
+    except ValueError:
+        raise damaged_project_error(project_dir) from None
     asked = json.loads(json.dumps(definition))  # tuples -> lists, as recorded
     changes = [f"{key} {_short(recorded.get(key))} -> {_short(asked.get(key))}"
                for key in sorted(set(recorded) | set(asked)) if recorded.get(key) != asked.get(key)]

@@ -12,14 +12,22 @@ import keras_tuner as kt
 import pytest
 
 from conftest import PYTHON, TINY, read_event_tags
-from seqmnist_zoo import InvalidArgumentError, SeqMnistZooError
+from seqmnist_zoo import InvalidArgumentError, SeqMnistZooError, list_models
 from seqmnist_zoo.training.cpu_path import MAX_UNROLLED_STEPS
 from seqmnist_zoo.training.fused_rnn import CHAINS
 from seqmnist_zoo.tuning import tuners
 from seqmnist_zoo.tuning.hypermodel import ZooHyperModel
 from seqmnist_zoo.tuning.search import retrain_command, tune
-from seqmnist_zoo.tuning.spaces import check_space, default_space, load_space
-from seqmnist_zoo.tuning.tuners import ProjectLock, frozen_heap, make_tuner, run_search, whole_state_files
+from seqmnist_zoo.tuning.spaces import check_space, default_space, load_space, shipped_spaces
+from seqmnist_zoo.tuning.tuners import (
+    ProjectLock,
+    check_definition,
+    frozen_heap,
+    make_tuner,
+    record_definition,
+    run_search,
+    whole_state_files,
+)
 
 
 @pytest.mark.parametrize("name,extra", [("lstm", set()), ("gru", set()), ("bilstm", set()),
@@ -43,20 +51,49 @@ def test_stacked_lstm_layers_hyperparameter_sets_depth():
     assert sum(isinstance(layer, keras.layers.LSTM) for layer in model.layers) == 3
 
 
-def test_default_timesteps_are_divisors_and_study_files_are_valid():
+def test_default_timesteps_are_divisors_and_shipped_spaces_are_valid():
     assert set(default_space("lstm")["timesteps"]["values"]) == {7, 14, 16, 28, 49, 56, 112}
-    for path in sorted(__import__("pathlib").Path(__file__).parents[2].glob("tuning/*.json")):
-        assert load_space(path)["hyperparameters"]
+    assert shipped_spaces()
+    for name in shipped_spaces():
+        assert load_space(name)["hyperparameters"]
+    for name in list_models():
+        check_space(default_space(name))
 
 
 @pytest.mark.parametrize("space,message", [
     ({"depth": {"type": "int", "min_value": 1, "max_value": 2}}, "unknown hyperparameter 'depth'"),
-    ({"units": {"type": "integer"}}, "needs a 'type' among int, float"),
+    ({"units": {"type": "integer"}}, "needs a 'type' among int, float.*; got 'integer'"),
+    ({"units": {"type": "int", "min_value": 32}}, r"units \(int\): missing max_value; a int takes"),
+    ({"units": {"type": "int", "min_value": 32, "max_value": 64, "stepp": 8}}, "unknown stepp"),
+    ({"units": {"type": "int", "min_value": 64, "max_value": 32}}, "min_value 64 is above max_value 32"),
+    ({"units": {"type": "int", "min_value": 32.5, "max_value": 64}}, "must be whole numbers"),
+    ({"learning_rate": {"type": "float", "min_value": -1, "max_value": 1, "sampling": "log"}},
+     "log sampling needs min_value > 0"),
+    ({"learning_rate": {"type": "float", "min_value": 0.1, "max_value": 1, "sampling": "cubic"}},
+     "sampling 'cubic' is not one of linear, log, reverse_log"),
+    ({"units": {"type": "int", "min_value": 32, "max_value": 64, "step": 0}}, "step must be a positive"),
+    ({"timesteps": {"type": "choice", "values": []}}, "values must be a non-empty list"),
+    ({"units": {"type": "fixed"}}, r"units \(fixed\): missing value; a fixed takes value"),
     ({"timesteps": {"type": "choice", "values": [28, 30]}}, "timesteps 30 do not divide 784"),
 ])
 def test_bad_spaces_are_refused(space, message):
     with pytest.raises(InvalidArgumentError, match=message):
         check_space(space)
+
+
+@pytest.mark.parametrize("settings,message", [
+    ({"max_trials": "x"}, "max_trials must be a whole number >= 1; got 'x'"),
+    ({"epochs": 0}, "epochs must be a whole number >= 1; got 0"),
+    ({"train_samples": 5}, "train_samples must be a whole number >= 10"),
+    ({"batch_size": 0}, "batch_size must be a whole number >= 1"),
+    ({"tunr": "grid"}, "unknown setting 'tunr'; accepted: batch_size, description, epochs"),
+    ({"hyperparameters": {}}, "'hyperparameters' is empty"),
+])
+def test_bad_space_file_settings_are_refused(tmp_path, settings, message):
+    path = tmp_path / "space.json"
+    path.write_text(json.dumps({"hyperparameters": {"units": {"type": "fixed", "value": 32}}, **settings}))
+    with pytest.raises(InvalidArgumentError, match=message):
+        load_space(path)
 
 
 def test_space_files_are_checked(tmp_path, run_cli):
@@ -68,6 +105,10 @@ def test_space_files_are_checked(tmp_path, run_cli):
     shapeless.write_text("[1, 2]")
     code, _, err = run_cli("tune", "gru", "--space", shapeless)
     assert code == 2 and "'hyperparameters' object" in err
+    no_maximum = tmp_path / "no_max.json"
+    no_maximum.write_text(json.dumps({"hyperparameters": {"units": {"type": "int", "min_value": 32}}}))
+    code, _, err = run_cli("tune", "gru", "--space", no_maximum)
+    assert code == 2 and "missing max_value" in err and err.count("\n") == 1
 
 
 def test_retrain_command():
@@ -150,9 +191,13 @@ def test_a_project_with_a_truncated_state_file_is_named_not_crashed_on(tmp_path)
     hypermodel = ZooHyperModel("gru", default_space("gru"))
     make_tuner(hypermodel, directory=tmp_path).save()
     (tmp_path / "gru" / "oracle.json").write_text("")  # killed mid-write by an older version
-    with pytest.raises(SeqMnistZooError, match="gru has a damaged state file.*--overwrite"):
+    with pytest.raises(SeqMnistZooError, match="cannot resume it, oracle.json is not valid JSON.*--over"):
         make_tuner(hypermodel, directory=tmp_path)
     assert make_tuner(hypermodel, directory=tmp_path, overwrite=True).oracle.trials == {}
+    record_definition(tmp_path / "gru", {"epochs": 1})
+    (tmp_path / "gru" / "definition.json").write_text('{"epo')
+    with pytest.raises(SeqMnistZooError, match="definition.json is not valid JSON"):
+        check_definition(tmp_path / "gru", {"epochs": 1})
 
 
 def _tune_cmd(tmp_path, space, *extra):
