@@ -9,6 +9,7 @@ import functools
 import gc
 import json
 import os
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -131,6 +132,37 @@ class ResumableGridSearchOracle(kt.oracles.GridSearchOracle):
         self._populate_next = [trial.trial_id for trial in ordered]
 
 
+class SeededTrials:
+    """Tuner mixin: each trial starts from a seed of its own, made of the search's seed and the
+    trial's id, so a trial trains the same whether the search ran straight through or was
+    killed and resumed (one seed per process would shift every trial after a resume).
+    Executions of one trial follow each other in that seed's stream."""
+
+    search_seed = 0
+
+    def run_trial(self, trial, *args, **kwargs):
+        import keras
+
+        keras.utils.set_random_seed(zlib.crc32(f"{self.search_seed}:{trial.trial_id}".encode()))
+        return super().run_trial(trial, *args, **kwargs)
+
+
+class _Tuner(SeededTrials, kt.Tuner):
+    pass
+
+
+class _RandomSearch(SeededTrials, kt.RandomSearch):
+    pass
+
+
+class _BayesianOptimization(SeededTrials, kt.BayesianOptimization):
+    pass
+
+
+class _Hyperband(SeededTrials, kt.Hyperband):
+    pass
+
+
 def _oracle_seed(seed: int) -> int:
     # KerasTuner reads seed 0 as "no seed" and draws a random one (`seed or random.randint`),
     # so seed 0 would search differently on every run: shift the non-negative seeds by one.
@@ -144,7 +176,8 @@ def make_tuner(hypermodel: ZooHyperModel, kind: str = "random", *, max_trials: i
     """A KerasTuner tuner of `kind` maximising validation accuracy.
 
     Hyperband sizes its own brackets from `epochs` (its ``max_epochs``) instead of `max_trials`.
-    The same `seed` draws the same trials on every run, 0 included.
+    The same `seed` draws the same trials on every run, 0 included, and each trial trains from
+    a seed of its own (`SeededTrials`).
 
     Examples:
         >>> from seqmnist_zoo.tuning.hypermodel import ZooHyperModel
@@ -167,18 +200,20 @@ def make_tuner(hypermodel: ZooHyperModel, kind: str = "random", *, max_trials: i
                   overwrite=overwrite, seed=_oracle_seed(seed),
                   distribution_strategy=distribution_strategy)
     if kind == "hyperband":
-        build = functools.partial(kt.Hyperband, hypermodel, max_epochs=epochs, factor=3, **common)
+        build = functools.partial(_Hyperband, hypermodel, max_epochs=epochs, factor=3, **common)
     elif kind == "grid":
         oracle = ResumableGridSearchOracle(objective=common.pop("objective"),
                                            max_trials=max_trials, seed=common.pop("seed"))
-        build = functools.partial(kt.Tuner, oracle=oracle, hypermodel=hypermodel, **common)
+        build = functools.partial(_Tuner, oracle=oracle, hypermodel=hypermodel, **common)
     else:
-        tuner_class = {"random": kt.RandomSearch, "bayesian": kt.BayesianOptimization}[kind]
+        tuner_class = {"random": _RandomSearch, "bayesian": _BayesianOptimization}[kind]
         build = functools.partial(tuner_class, hypermodel, max_trials=max_trials, **common)
     try:
-        return build()  # reloads the project's state files when it exists
+        tuner = build()  # reloads the project's state files when it exists
     except json.JSONDecodeError:
         raise damaged_project_error(Path(directory) / common["project_name"]) from None
+    tuner.search_seed = seed
+    return tuner
 
 
 def damaged_project_error(project_dir) -> SeqMnistZooError:

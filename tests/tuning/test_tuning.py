@@ -200,6 +200,23 @@ def test_a_project_with_a_truncated_state_file_is_named_not_crashed_on(tmp_path)
         check_definition(tmp_path / "gru", {"epochs": 1})
 
 
+def test_a_resumed_search_trains_each_trial_as_an_uninterrupted_one(mnist, tmp_path):
+    (x, y), _ = mnist
+    fit = dict(x=x[:300], y=y[:300], epochs=1, batch_size=64, validation_data=(x[-200:], y[-200:]),
+               verbose=0)
+
+    def losses(project, max_trials):
+        search = make_tuner(ZooHyperModel("gru", TINY), "random", max_trials=max_trials,
+                            directory=tmp_path, project_name=project)
+        run_search(search, **fit)
+        return {t.trial_id: t.metrics.get_last_value("val_loss") for t in search.oracle.trials.values()}
+
+    straight = losses("straight", 3)
+    losses("resumed", 1)
+    keras.utils.set_random_seed(123)  # whatever the process did meanwhile
+    assert losses("resumed", 3) == straight
+
+
 def _tune_cmd(tmp_path, space, *extra):
     return [PYTHON, "-m", "seqmnist_zoo", "tune", "gru", "--space", str(space), "--directory",
             str(tmp_path / "runs"), "--train-samples", "2000", "--epochs", "2", *extra]
