@@ -473,6 +473,13 @@ def tune(name, tuner_kind, max_trials, epochs, executions_per_trial, train_sampl
     from ..tuning.spaces import load_space
 
     settings = load_space(space) if space else {"hyperparameters": None}
+    project = Path(directory) / (project_name or name)
+    earlier = sorted(project.glob("trial_*/trial.json"))
+    if earlier and overwrite:
+        _say("note", f"--overwrite: discarding the {len(earlier)} earlier trial(s) of {project}")
+    elif earlier:
+        _say("note", f"resuming {project}: {len(earlier)} trial(s) on record are kept; trials "
+             "it already finished are not trained again")
     if (tuner_kind or settings.get("tuner")) == "hyperband" and max_trials is not None:
         _say("warning", "Hyperband does not count trials: it sizes its brackets from --epochs (its "
              "max_epochs, factor 3), so --max-trials is not used; with --epochs 1 it trains a single "

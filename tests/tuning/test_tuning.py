@@ -166,6 +166,12 @@ def test_second_search_on_the_same_project_is_refused(tmp_path, run_cli, tiny_sp
     assert code == 1 and "another search is already running" in err
     with ProjectLock(tmp_path, "gru"):  # released after the refusal
         pass
+    (tmp_path / "gru" / "trial_0").mkdir(parents=True)
+    (tmp_path / "gru" / "trial_0" / "trial.json").write_text("{}")
+    with ProjectLock(tmp_path, "gru"):  # what a run would do to the project is said first
+        code, _, err = run_cli("tune", "gru", "--space", tiny_space, "--directory", tmp_path,
+                               "--train-samples", "100", "--overwrite")
+    assert code == 1 and "--overwrite: discarding the 1 earlier trial(s)" in err
 
 
 def test_a_state_file_killed_mid_write_keeps_its_last_whole_state(tmp_path, monkeypatch):
@@ -246,6 +252,7 @@ def test_resume_after_sigkill_mid_trial(tuner, tmp_path, mnist_npz, python_env):
 
     resumed = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=400)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "2 trial(s) on record are kept" in resumed.stderr
     results = json.loads((project / "results.json").read_text())
     assert sorted(t["trial_id"] for t in results["trials"]) == ["0", "1", "2"]
     assert all(t["status"] == "COMPLETED" for t in results["trials"])
