@@ -182,7 +182,12 @@ def main(argv=None) -> None:
         if not path.is_file():
             parser.error(f"{path}: no such file")
         root = next((p for p in path.resolve().parents if (p / "benchmarks").is_dir()), Path.cwd())
-        path.write_text(fill_sections(path.read_text(encoding="utf-8"), root), encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
+        filled = fill_sections(text, root)
+        if filled == text:
+            print(f"{path}: already up to date")
+            continue
+        path.write_text(filled, encoding="utf-8")
         print(f"updated {path}")
 
 

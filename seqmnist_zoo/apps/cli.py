@@ -473,13 +473,8 @@ def tune(name, tuner_kind, max_trials, epochs, executions_per_trial, train_sampl
     from ..tuning.spaces import load_space
 
     settings = load_space(space) if space else {"hyperparameters": None}
-    project = Path(directory) / (project_name or name)
-    earlier = sorted(project.glob("trial_*/trial.json"))
-    if earlier and overwrite:
-        _say("note", f"--overwrite: discarding the {len(earlier)} earlier trial(s) of {project}")
-    elif earlier:
-        _say("note", f"resuming {project}: {len(earlier)} trial(s) on record are kept; trials "
-             "it already finished are not trained again")
+    _say_what_happens_to(Path(directory) / (project_name or name), overwrite,
+                         max_trials or settings.get("max_trials", 10))
     if (tuner_kind or settings.get("tuner")) == "hyperband" and max_trials is not None:
         _say("warning", "Hyperband does not count trials: it sizes its brackets from --epochs (its "
              "max_epochs, factor 3), so --max-trials is not used; with --epochs 1 it trains a single "
@@ -510,6 +505,26 @@ def tune(name, tuner_kind, max_trials, epochs, executions_per_trial, train_sampl
         _say("warning", summary["warning"])
     else:
         click.echo(f"retrain into weights: {summary['retrain']}")
+
+
+def _say_what_happens_to(project: Path, overwrite: bool, max_trials: int) -> None:
+    """A note on what `tune` does with the trials an existing project holds."""
+    from ..tuning.tuners import project_trials
+
+    trials = project_trials(project) if project.is_dir() else {}
+    if not trials:  # a new project, or a damaged one (its error follows)
+        return
+    held = sum(trials.values())
+    if overwrite:
+        _say("note", f"--overwrite: discarding the {held} earlier trial(s) of {project}")
+        return
+    unfinished = trials.get("RUNNING", 0) + trials.get("IDLE", 0)
+    if unfinished == 0 and held >= max_trials:
+        _say("note", f"{project} already holds {held} finished trial(s) (--max-trials {max_trials}): "
+             "nothing to train; reporting them")
+    else:
+        again = f", {unfinished} interrupted one(s) run again" if unfinished else ""
+        _say("note", f"resuming {project}: {held - unfinished} finished trial(s) kept{again}")
 
 
 def main(argv=None) -> None:

@@ -216,6 +216,29 @@ def make_tuner(hypermodel: ZooHyperModel, kind: str = "random", *, max_trials: i
     return tuner
 
 
+def project_trials(project_dir) -> dict[str, int] | None:
+    """How many trials a search project holds, by status; None when its state files do not all
+    parse (`damaged_project_error` says which).
+
+    Examples:
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> (folder / "trial_0").mkdir()
+        >>> _ = (folder / "trial_0" / "trial.json").write_text('{"status": "COMPLETED"}')
+        >>> project_trials(folder)
+        {'COMPLETED': 1}
+    """
+    project_dir = Path(project_dir)
+    counts: dict[str, int] = {}
+    for path in sorted(project_dir.glob("*.json")) + sorted(project_dir.glob("trial_*/trial.json")):
+        try:
+            state = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if path.name == "trial.json":
+            counts[state.get("status")] = counts.get(state.get("status"), 0) + 1
+    return counts
+
+
 def damaged_project_error(project_dir) -> SeqMnistZooError:
     """The error for a project whose state files do not all parse, naming them.
 

@@ -63,7 +63,7 @@ def test_default_timesteps_are_divisors_and_shipped_spaces_are_valid():
 @pytest.mark.parametrize("space,message", [
     ({"depth": {"type": "int", "min_value": 1, "max_value": 2}}, "unknown hyperparameter 'depth'"),
     ({"units": {"type": "integer"}}, "needs a 'type' among int, float.*; got 'integer'"),
-    ({"units": {"type": "int", "min_value": 32}}, r"units \(int\): missing max_value; a int takes"),
+    ({"units": {"type": "int", "min_value": 32}}, r"units \(int\): missing max_value; an int takes"),
     ({"units": {"type": "int", "min_value": 32, "max_value": 64, "stepp": 8}}, "unknown stepp"),
     ({"units": {"type": "int", "min_value": 64, "max_value": 32}}, "min_value 64 is above max_value 32"),
     ({"units": {"type": "int", "min_value": 32.5, "max_value": 64}}, "must be whole numbers"),
@@ -167,11 +167,18 @@ def test_second_search_on_the_same_project_is_refused(tmp_path, run_cli, tiny_sp
     with ProjectLock(tmp_path, "gru"):  # released after the refusal
         pass
     (tmp_path / "gru" / "trial_0").mkdir(parents=True)
-    (tmp_path / "gru" / "trial_0" / "trial.json").write_text("{}")
+    (tmp_path / "gru" / "trial_0" / "trial.json").write_text('{"status": "COMPLETED"}')
+    tune_again = ["tune", "gru", "--space", tiny_space, "--directory", tmp_path, "--train-samples", "100"]
     with ProjectLock(tmp_path, "gru"):  # what a run would do to the project is said first
-        code, _, err = run_cli("tune", "gru", "--space", tiny_space, "--directory", tmp_path,
-                               "--train-samples", "100", "--overwrite")
-    assert code == 1 and "--overwrite: discarding the 1 earlier trial(s)" in err
+        _, _, overwriting = run_cli(*tune_again, "--overwrite")
+        _, _, finished = run_cli(*tune_again, "--max-trials", "1")
+        _, _, resuming = run_cli(*tune_again, "--max-trials", "2")
+        (tmp_path / "gru" / "oracle.json").write_text("")
+        _, _, damaged = run_cli(*tune_again, "--max-trials", "2")
+    assert "--overwrite: discarding the 1 earlier trial(s)" in overwriting
+    assert "already holds 1 finished trial(s) (--max-trials 1): nothing to train" in finished
+    assert "resuming" in resuming and "1 finished trial(s) kept" in resuming and "again" not in resuming
+    assert "note" not in damaged  # its error says what is wrong; no note claims trials are kept
 
 
 def test_a_state_file_killed_mid_write_keeps_its_last_whole_state(tmp_path, monkeypatch):
@@ -252,7 +259,7 @@ def test_resume_after_sigkill_mid_trial(tuner, tmp_path, mnist_npz, python_env):
 
     resumed = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=400)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
-    assert "2 trial(s) on record are kept" in resumed.stderr
+    assert "1 finished trial(s) kept, 1 interrupted one(s) run again" in resumed.stderr
     results = json.loads((project / "results.json").read_text())
     assert sorted(t["trial_id"] for t in results["trials"]) == ["0", "1", "2"]
     assert all(t["status"] == "COMPLETED" for t in results["trials"])

@@ -169,8 +169,9 @@ def _check_arguments(name: str, entry: dict[str, Any], source: str) -> None:
         accepted = ", ".join([*sorted(required), *(f"optional {o}" for o in sorted(optional))])
         wrong = [f"{what} {', '.join(names)}" for what, names in (("missing", missing), ("unknown", unknown))
                  if names]
+        article = "an" if kind == "int" else "a"
         raise InvalidArgumentError(f"{source}: {name} ({kind}): {'; '.join(wrong)}; "
-                                   f"a {kind} takes {accepted or 'no arguments'}")
+                                   f"{article} {kind} takes {accepted or 'no arguments'}")
 
     def fail(why: str):
         raise InvalidArgumentError(f"{source}: {name} ({kind}): {why}")
