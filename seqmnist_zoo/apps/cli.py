@@ -475,6 +475,12 @@ def tune(name, tuner_kind, max_trials, epochs, executions_per_trial, train_sampl
     settings = load_space(space) if space else {"hyperparameters": None}
     _say_what_happens_to(Path(directory) / (project_name or name), overwrite,
                          max_trials or settings.get("max_trials", 10))
+    if distribution == "mirrored":
+        from ..training.cpu_path import has_gpu
+
+        if not has_gpu():
+            _say("note", "--distribution mirrored: no GPU is visible, so each trial trains on the "
+                 "CPU as one replica, as it would without the option")
     if (tuner_kind or settings.get("tuner")) == "hyperband" and max_trials is not None:
         _say("warning", "Hyperband does not count trials: it sizes its brackets from --epochs (its "
              "max_epochs, factor 3), so --max-trials is not used; with --epochs 1 it trains a single "

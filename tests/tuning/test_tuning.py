@@ -13,7 +13,7 @@ import pytest
 
 from conftest import PYTHON, TINY, read_event_tags
 from seqmnist_zoo import InvalidArgumentError, SeqMnistZooError, list_models
-from seqmnist_zoo.training.cpu_path import MAX_UNROLLED_STEPS
+from seqmnist_zoo.training.cpu_path import MAX_UNROLLED_STEPS, has_gpu
 from seqmnist_zoo.training.fused_rnn import CHAINS
 from seqmnist_zoo.tuning import tuners
 from seqmnist_zoo.tuning.hypermodel import ZooHyperModel
@@ -171,12 +171,13 @@ def test_second_search_on_the_same_project_is_refused(tmp_path, run_cli, tiny_sp
     tune_again = ["tune", "gru", "--space", tiny_space, "--directory", tmp_path, "--train-samples", "100"]
     with ProjectLock(tmp_path, "gru"):  # what a run would do to the project is said first
         _, _, overwriting = run_cli(*tune_again, "--overwrite")
-        _, _, finished = run_cli(*tune_again, "--max-trials", "1")
+        _, _, finished = run_cli(*tune_again, "--max-trials", "1", "--distribution", "mirrored")
         _, _, resuming = run_cli(*tune_again, "--max-trials", "2")
         (tmp_path / "gru" / "oracle.json").write_text("")
         _, _, damaged = run_cli(*tune_again, "--max-trials", "2")
     assert "--overwrite: discarding the 1 earlier trial(s)" in overwriting
     assert "already holds 1 finished trial(s) (--max-trials 1): nothing to train" in finished
+    assert ("no GPU is visible, so each trial trains on the CPU" in finished) == (not has_gpu())
     assert "resuming" in resuming and "1 finished trial(s) kept" in resuming and "again" not in resuming
     assert "note" not in damaged  # its error says what is wrong; no note claims trials are kept
 
