@@ -136,7 +136,16 @@ class SeededTrials:
     """Tuner mixin: each trial starts from a seed of its own, made of the search's seed and the
     trial's id, so a trial trains the same whether the search ran straight through or was
     killed and resumed (one seed per process would shift every trial after a resume).
-    Executions of one trial follow each other in that seed's stream."""
+    Executions of one trial follow each other in that seed's stream.
+
+    Examples:
+        >>> from seqmnist_zoo.tuning.hypermodel import ZooHyperModel
+        >>> from seqmnist_zoo.tuning.spaces import default_space
+        >>> tuner = make_tuner(ZooHyperModel("gru", default_space("gru")), seed=3,
+        ...                    directory=tempfile.mkdtemp())
+        >>> isinstance(tuner, SeededTrials), tuner.search_seed
+        (True, 3)
+    """
 
     search_seed = 0
 
