@@ -473,8 +473,6 @@ def tune(name, tuner_kind, max_trials, epochs, executions_per_trial, train_sampl
     from ..tuning.spaces import load_space
 
     settings = load_space(space) if space else {"hyperparameters": None}
-    _say_what_happens_to(Path(directory) / (project_name or name), overwrite,
-                         max_trials or settings.get("max_trials", 10))
     if distribution == "mirrored":
         from ..training.cpu_path import has_gpu
 
@@ -485,15 +483,16 @@ def tune(name, tuner_kind, max_trials, epochs, executions_per_trial, train_sampl
         _say("warning", "Hyperband does not count trials: it sizes its brackets from --epochs (its "
              "max_epochs, factor 3), so --max-trials is not used; with --epochs 1 it trains a single "
              "trial. Raise --epochs for a wider search.")
+    max_trials_value = max_trials or settings.get("max_trials", 10)
     result = run_search(
-        name, tuner=tuner_kind or settings.get("tuner", "random"),
-        max_trials=max_trials or settings.get("max_trials", 10),
+        name, tuner=tuner_kind or settings.get("tuner", "random"), max_trials=max_trials_value,
         epochs=epochs or settings.get("epochs", 3), executions_per_trial=executions_per_trial,
         train_samples=train_samples or settings.get("train_samples"),
         batch_size=batch_size or settings.get("batch_size"), space=settings["hyperparameters"],
         directory=directory, project_name=project_name, overwrite=overwrite, logdir=logdir,
         seed=seed, distribution=distribution,
-        verbose="auto" if sys.stdout.isatty() else 2)  # a log file gets a line per epoch, no bars
+        verbose="auto" if sys.stdout.isatty() else 2,  # a log file gets a line per epoch, no bars
+        on_start=lambda project: _say_what_happens_to(project, overwrite, max_trials_value))
     if result.summary is None:
         click.echo(f"worker {tuner_id} finished; the chief reports the results")
         return

@@ -80,13 +80,15 @@ def tune(name: str, *, tuner: str = "random", max_trials: int = 10, epochs: int 
          executions_per_trial: int = 1, train_samples: int | None = None, space=None,
          directory="tuning_runs", project_name: str | None = None, overwrite: bool = False,
          logdir=None, seed: int = 0, distribution: str | None = None, data=None,
-         batch_size: int | None = None, verbose="auto") -> TuneResult:
+         batch_size: int | None = None, verbose="auto", on_start=None) -> TuneResult:
     """Search NAME's hyperparameters on a validation split of the training set.
 
     `space` is a dict, a shipped space's name or a JSON space file (default: `default_space`). Re-running
     the same call resumes the project in ``directory/project_name``; ``overwrite=True`` starts
     afresh. The test set is never used. Writes ``best_model.keras`` and ``results.json`` into
-    the project folder (the chief's, in a distributed search).
+    the project folder (the chief's, in a distributed search). `on_start`, if given, is called
+    with the project folder once the search holds it and its settings match, before anything in
+    it changes (the CLI says there what happens to the trials it holds).
 
     Examples:
         >>> result = tune("gru", max_trials=2, epochs=1, train_samples=100, verbose=0,
@@ -116,6 +118,8 @@ def tune(name: str, *, tuner: str = "random", max_trials: int = 10, epochs: int 
                   "backend": keras.backend.backend()}
     with ProjectLock(directory, project_name):
         check_definition(Path(directory) / project_name, definition, overwrite)
+        if on_start is not None:
+            on_start(Path(directory) / project_name)
         search = make_tuner(hypermodel, tuner, max_trials=max_trials, epochs=epochs,
                             executions_per_trial=executions_per_trial, directory=directory,
                             project_name=project_name, overwrite=overwrite, seed=seed,

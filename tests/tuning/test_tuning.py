@@ -166,20 +166,33 @@ def test_second_search_on_the_same_project_is_refused(tmp_path, run_cli, tiny_sp
     assert code == 1 and "another search is already running" in err
     with ProjectLock(tmp_path, "gru"):  # released after the refusal
         pass
-    (tmp_path / "gru" / "trial_0").mkdir(parents=True)
-    (tmp_path / "gru" / "trial_0" / "trial.json").write_text('{"status": "COMPLETED"}')
-    tune_again = ["tune", "gru", "--space", tiny_space, "--directory", tmp_path, "--train-samples", "100"]
-    with ProjectLock(tmp_path, "gru"):  # what a run would do to the project is said first
-        _, _, overwriting = run_cli(*tune_again, "--overwrite")
-        _, _, finished = run_cli(*tune_again, "--max-trials", "1", "--distribution", "mirrored")
-        _, _, resuming = run_cli(*tune_again, "--max-trials", "2")
-        (tmp_path / "gru" / "oracle.json").write_text("")
-        _, _, damaged = run_cli(*tune_again, "--max-trials", "2")
-    assert "--overwrite: discarding the 1 earlier trial(s)" in overwriting
-    assert "already holds 1 finished trial(s) (--max-trials 1): nothing to train" in finished
-    assert ("no GPU is visible, so each trial trains on the CPU" in finished) == (not has_gpu())
-    assert "resuming" in resuming and "1 finished trial(s) kept" in resuming and "again" not in resuming
-    assert "note" not in damaged  # its error says what is wrong; no note claims trials are kept
+    with ProjectLock(tmp_path, "gru"):
+        _, _, mirrored = run_cli("tune", "gru", "--space", tiny_space, "--directory", tmp_path,
+                                 "--distribution", "mirrored")
+    assert ("no GPU is visible, so each trial trains on the CPU" in mirrored) == (not has_gpu())
+
+
+def test_tune_says_what_happens_to_the_trials_a_project_holds(tmp_path, capsys):
+    from seqmnist_zoo.apps.cli import _say_what_happens_to
+
+    (tmp_path / "trial_0").mkdir()
+    (tmp_path / "trial_0" / "trial.json").write_text('{"status": "COMPLETED"}')
+    said = []
+    for overwrite, max_trials in [(True, 1), (False, 1), (False, 2)]:
+        _say_what_happens_to(tmp_path, overwrite, max_trials)
+        said.append(capsys.readouterr().err)
+    (tmp_path / "trial_1").mkdir()
+    (tmp_path / "trial_1" / "trial.json").write_text('{"status": "RUNNING"}')
+    _say_what_happens_to(tmp_path, False, 3)
+    said.append(capsys.readouterr().err)
+    (tmp_path / "oracle.json").write_text("")
+    _say_what_happens_to(tmp_path, False, 3)
+    said.append(capsys.readouterr().err)
+    assert "--overwrite: discarding the 1 earlier trial(s)" in said[0]
+    assert "already holds 1 finished trial(s) (--max-trials 1): nothing to train" in said[1]
+    assert "1 finished trial(s) kept" in said[2] and "again" not in said[2]
+    assert "1 finished trial(s) kept, 1 interrupted one(s) run again" in said[3]
+    assert said[4] == ""  # damaged: its error says what is wrong; no note claims trials are kept
 
 
 def test_a_state_file_killed_mid_write_keeps_its_last_whole_state(tmp_path, monkeypatch):
