@@ -78,9 +78,7 @@ def whole_state_files():
         if "://" in str(fname):
             return keras_tuner_save(self, fname)
         text = json.dumps(self.get_state())
-        partial = Path(f"{fname}.partial")
-        partial.write_text(text, encoding="utf-8")
-        os.replace(partial, fname)
+        _write_whole(Path(fname), text)
         return text
 
     Stateful.save = save_whole
@@ -88,6 +86,13 @@ def whole_state_files():
         yield
     finally:
         Stateful.save = keras_tuner_save
+
+
+def _write_whole(path: Path, text: str) -> None:
+    """Write `text` beside `path` and rename it over: a kill leaves the old file or the new one."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
 
 
 def run_search(search: kt.Tuner, *args, **kwargs) -> None:
@@ -236,16 +241,27 @@ def project_trials(project_dir) -> dict[str, int] | None:
         >>> project_trials(folder)
         {'COMPLETED': 1}
     """
-    project_dir = Path(project_dir)
+    states = _state_files(project_dir)
+    if None in states.values():
+        return None
     counts: dict[str, int] = {}
-    for path in sorted(project_dir.glob("*.json")) + sorted(project_dir.glob("trial_*/trial.json")):
-        try:
-            state = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        if path.name == "trial.json":
+    for name, state in states.items():
+        if name.endswith("trial.json"):
             counts[state.get("status")] = counts.get(state.get("status"), 0) + 1
     return counts
+
+
+def _state_files(project_dir) -> dict[str, Any]:
+    """Each JSON state file of a project (path relative to it) and its content, None if it does
+    not parse."""
+    project_dir = Path(project_dir)
+    states = {}
+    for path in sorted(project_dir.glob("*.json")) + sorted(project_dir.glob("trial_*/trial.json")):
+        try:
+            states[str(path.relative_to(project_dir))] = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            states[str(path.relative_to(project_dir))] = None
+    return states
 
 
 def damaged_project_error(project_dir) -> SeqMnistZooError:
@@ -257,13 +273,7 @@ def damaged_project_error(project_dir) -> SeqMnistZooError:
         >>> str(damaged_project_error(folder)).endswith("another --project-name")
         True
     """
-    project_dir = Path(project_dir)
-    damaged = []
-    for path in sorted(project_dir.glob("*.json")) + sorted(project_dir.glob("trial_*/trial.json")):
-        try:
-            json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            damaged.append(str(path.relative_to(project_dir)))
+    damaged = [name for name, state in _state_files(project_dir).items() if state is None]
     return SeqMnistZooError(
         f"tuning project {project_dir}: cannot resume it, {', '.join(damaged) or 'a state file'} "
         "is not valid JSON (cut short: an earlier search was killed while writing it); pass "
@@ -350,9 +360,7 @@ def record_definition(project_dir, definition: dict[str, Any]) -> None:
     """
     project_dir = Path(project_dir)
     project_dir.mkdir(parents=True, exist_ok=True)
-    partial = project_dir / f"{DEFINITION_FILE}.partial"
-    partial.write_text(json.dumps(definition, indent=2) + "\n", encoding="utf-8")
-    os.replace(partial, project_dir / DEFINITION_FILE)  # whole or not at all, as the state files
+    _write_whole(project_dir / DEFINITION_FILE, json.dumps(definition, indent=2) + "\n")
 
 
 def _short(value) -> str:
