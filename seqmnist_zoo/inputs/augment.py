@@ -54,8 +54,30 @@ def elastic_warp(picture, rng: np.random.Generator, strength: float):
     return picture.transform(picture.size, Image.MESH, mesh, Image.BILINEAR)
 
 
+def _opened_four(digit: np.ndarray, ink: np.ndarray, top: int, bottom: int, pen: int) -> np.ndarray:
+    """A 4 whose stem starts at the crossbar: the stem above the bar taken away.
+
+    The crossbar is the widest row in the middle of the digit; the stem is the ink below it.
+    Returns `digit` unchanged when that would take away more than 40% of the ink.
+    """
+    tall = bottom - top
+
+    def width(row: int) -> int:
+        cols = np.flatnonzero(ink[row])
+        return int(cols[-1] - cols[0]) if cols.size else -1
+
+    bar = max(range(top + int(0.35 * tall), top + int(0.8 * tall) + 1), key=width)
+    below = np.nonzero(ink[bar + 3:bottom + 1])[1]
+    if below.size == 0:
+        return digit
+    opened = digit.copy()
+    opened[:max(top, bar - pen), int(round(float(below.mean()) - 1.5 * pen)):] = 0
+    return opened if (opened > 127).sum() >= 0.6 * ink.sum() else digit
+
+
 def written_the_continental_way(digit: np.ndarray, label: int, rng: np.random.Generator) -> np.ndarray:
-    """A 1 given its long upstroke (and sometimes a foot), a 7 its crossbar, a 9 a curled tail.
+    """A 1 given its long upstroke (and sometimes a foot), a 7 its crossbar, a 9 a curled tail,
+    a 4 opened (its stem starting at the crossbar).
 
     Much of the world writes them so, MNIST's American writers seldom did.
 
@@ -66,7 +88,7 @@ def written_the_continental_way(digit: np.ndarray, label: int, rng: np.random.Ge
     """
     from PIL import Image, ImageDraw
 
-    if label not in (1, 7, 9) or rng.random() < (0.25 if label == 1 else 0.5):
+    if label not in (1, 4, 7, 9) or rng.random() < (0.25 if label == 1 else 0.5):
         return digit
     rows = np.flatnonzero(digit.max(1) > 127)
     if rows.size < 8:
@@ -74,6 +96,8 @@ def written_the_continental_way(digit: np.ndarray, label: int, rng: np.random.Ge
     top, bottom = int(rows[0]), int(rows[-1])
     tall = bottom - top
     pen = max(1, round(float((digit > 127).sum()) / (3.0 * tall)))  # area over the strokes' length
+    if label == 4:
+        return _opened_four(digit, digit > 127, top, bottom, pen)
     picture = Image.fromarray(digit)
     draw = ImageDraw.Draw(picture)
 
@@ -106,7 +130,7 @@ def handwriting_variant(digit: np.ndarray, rng: np.random.Generator, label: int 
                         elastic: bool = False) -> np.ndarray:
     """One MNIST digit (uint8 28x28, light on black) as a random real-world scan, read back.
 
-    With its `label`, a 1 or a 7 may also be written the continental way; with `elastic`, half
+    With its `label`, a 1, 4, 7 or 9 may also be written the continental way; with `elastic`, half
     the digits are also bent (`elastic_warp`).
 
     Examples:

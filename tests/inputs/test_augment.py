@@ -43,8 +43,23 @@ def test_a_seven_gets_a_crossbar_and_other_digits_are_left_alone():
     _, added = _changed(seven, 7)
     rows, _ = np.nonzero(added)
     assert 10 <= rows.min() and rows.max() <= 18  # across the middle of the stem
-    for label in (0, 2, 3, 4, 5, 6, 8):
+    for label in (0, 2, 3, 5, 6, 8):
         assert (written_the_continental_way(seven, label, np.random.default_rng(0)) == seven).all()
+
+
+def test_a_four_is_opened_its_stem_starting_at_the_crossbar():
+    four = _bar(left=16, right=18)  # the stem, top to bottom
+    four[4:15, 8:10] = 255  # the left arm
+    four[15:17, 8:21] = 255  # the crossbar
+    for seed in range(50):
+        out = written_the_continental_way(four, 4, np.random.default_rng(seed))
+        if (out != four).any():
+            break
+    else:
+        pytest.fail("no seed opened the 4")
+    assert not ((out > 127) & ~(four > 127)).any()  # nothing added
+    assert out[:13, 14:].max() == 0  # the stem above the crossbar is gone
+    assert (out[4:15, 8:10] == 255).all() and (out[15:, :] == four[15:, :]).all()  # arm, bar, foot kept
 
 
 def test_each_digits_rewrite_depends_only_on_the_seed_and_its_index():
