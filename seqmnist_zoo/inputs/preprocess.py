@@ -123,10 +123,15 @@ def _ink_above_paper(ink: np.ndarray) -> np.ndarray:
     else:
         level, noise, peak = even
         signal = ink - level
-    if peak < max(MIN_CONTRAST, NOISE_MARGIN * noise):
+    if peak < MIN_CONTRAST:
         raise NoDigitError(
             f"no digit found: the ink stands only {max(peak, 0):.0f} of 255 above the paper "
             f"(at least {MIN_CONTRAST:.0f} is needed); is the picture blank?")
+    if peak < NOISE_MARGIN * noise:
+        raise NoDigitError(
+            f"no digit found: the picture looks like noise; its strongest ink stands {peak:.0f} "
+            f"of 255 above the paper, less than {NOISE_MARGIN:g} times the speckle around it "
+            f"(noise {noise:.0f}), so no stroke stands out")
     # the floor never reaches the peak, so a digit that passed the test above keeps its strokes
     return np.clip(signal - min(3 * noise, peak / 2), 0, None)
 

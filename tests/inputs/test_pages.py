@@ -156,6 +156,16 @@ def test_blank_uniform_and_noise_pictures_are_no_digit():
             normalize_digit(np.clip(blank, 0, 255))
 
 
+def test_a_noise_picture_is_refused_as_noise_not_as_faint_ink():
+    # strong speckle: its brightest dots stand far above the 24-level bar, so that bar is not why
+    noise = np.random.default_rng(0).integers(0, 256, (100, 100)).astype("float32")
+    with pytest.raises(NoDigitError, match="looks like noise") as refused:
+        normalize_digit(noise)
+    assert "at least 24" not in str(refused.value)
+    with pytest.raises(NoDigitError, match="at least 24 is needed"):
+        normalize_digit(np.full((40, 30), 200.0))
+
+
 def test_an_unexpected_failure_is_that_pictures_error_not_the_batchs(monkeypatch):
     from seqmnist_zoo.inputs import preprocess
 
