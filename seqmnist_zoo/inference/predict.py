@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,7 +68,8 @@ def predict_digits(model, inputs, top_k: int = 3, weights=None, invert: bool | N
     """Read pictures of digits the way MNIST was made and classify them: one answer per input.
 
     `model` is a Keras model or a registered name, built with `weights` (default: the family's
-    `reader_weights`, ``"mnist-robust"`` where shipped: it reads real handwriting better). `inputs` are files,
+    `reader_weights`, ``"mnist-robust"`` where shipped: it reads real handwriting better; a name
+    with shipped weights is built once per process, so a loop over files stays fast). `inputs` are files,
     folders, PIL images or arrays, as for `prepare_digits`; `raw=True` skips normalisation for
     inputs already in MNIST's form; `each_digit=True` answers for every digit-sized mark of a
     picture ("42" gives two answers). An input that cannot be read or holds no digit gets an
@@ -78,6 +80,7 @@ def predict_digits(model, inputs, top_k: int = 3, weights=None, invert: bool | N
         >>> [(p.source, p.digit) for p in predict_digits("lstm", [page, np.full((9, 9), 245)])]
         [('array[0]', 1), ('array[1]', None)]
     """
+    _check_top_k(top_k)
     prepared = prepare_each(inputs, invert, raw, each_digit)
     if not prepared:
         raise InvalidArgumentError("no inputs were given; pass files, folders, PIL images or arrays")
@@ -94,6 +97,7 @@ def rank(model, prepared: list[PreparedDigit], top_k: int = 3, weights=None) -> 
         >>> len(rank("gru", [digit], top_k=2)[0].top)
         2
     """
+    _check_top_k(top_k)
     ready = [item for item in prepared if item.ok]
     answers = {}
     if ready:
@@ -101,13 +105,9 @@ def rank(model, prepared: list[PreparedDigit], top_k: int = 3, weights=None) -> 
 
         start_keras_quietly()
         if isinstance(model, str):
-            from ..models.factory import get_model
-            from ..models.registry import get_model_spec
-
-            model = get_model(model, weights=weights or get_model_spec(model).reader_weights)
+            model = _named_model(model, weights)
         from .probabilities import predict_probabilities
 
-        top_k = max(1, min(int(top_k), 10))
         probabilities = predict_probabilities(model, np.stack([item.image for item in ready]))
         for item, probs in zip(ready, probabilities, strict=True):
             best = np.argsort(probs)[::-1][:top_k]
@@ -115,3 +115,33 @@ def rank(model, prepared: list[PreparedDigit], top_k: int = 3, weights=None) -> 
                 item.source, item.image, tuple((int(d), float(probs[d])) for d in best))
     return [answers[id(item)] if item.ok else DigitPrediction(item.source, None, error=item.error)
             for item in prepared]
+
+
+def _check_top_k(top_k) -> None:
+    if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or not 1 <= top_k <= 10:
+        raise InvalidArgumentError(f"top_k must be an integer from 1 to 10 (there are ten digits), "
+                                   f"got {top_k!r}")
+
+
+def _named_model(name: str, weights=None):
+    """The model a registered name reads with; built once per shipped tag, then reused.
+
+    Reading one picture at a time by name (a loop over files) would otherwise rebuild the model
+    for every call, ten times slower, and TensorFlow would warn about retracing. A weights file
+    is loaded anew each time: it may have been retrained since.
+    """
+    from ..models.registry import get_model_spec
+
+    tag = weights or get_model_spec(name).reader_weights
+    if tag in get_model_spec(name).pretrained_tags:
+        return _shipped_model(name, tag)
+    from ..models.factory import get_model
+
+    return get_model(name, weights=tag)
+
+
+@functools.lru_cache(maxsize=4)
+def _shipped_model(name: str, tag: str):
+    from ..models.factory import get_model
+
+    return get_model(name, weights=tag)

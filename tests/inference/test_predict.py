@@ -34,6 +34,29 @@ def test_api_ranks_top_k_for_files_and_folders(digits_folder):
         assert p.image.shape == (28, 28) and p.source.endswith(f"digit_{p.digit}.png")
 
 
+@pytest.mark.parametrize("top_k", [0, 11, 2.5, "3", True])
+def test_api_refuses_a_top_k_outside_one_to_ten(top_k, digits_folder):
+    from seqmnist_zoo.errors import InvalidArgumentError
+
+    with pytest.raises(InvalidArgumentError, match="top_k must be an integer from 1 to 10"):
+        predict_digits("lstm", [digits_folder], top_k=top_k)
+
+
+def test_reading_by_name_builds_the_shipped_model_once(digits_folder, monkeypatch):
+    from seqmnist_zoo.inference import predict
+
+    predict._shipped_model.cache_clear()
+    built = []
+    real = predict._shipped_model.__wrapped__
+    monkeypatch.setattr(predict, "_shipped_model",
+                        predict.functools.lru_cache(maxsize=4)(lambda *a: built.append(a) or real(*a)))
+    first = predict_digits("gru", [digits_folder / "digit_2.png"])
+    again = predict_digits("gru", [digits_folder / "digit_2.png"])
+    predict_digits("gru", [digits_folder / "digit_2.png"], weights="mnist")
+    assert built == [("gru", "mnist-robust"), ("gru", "mnist")]
+    assert first[0].top == again[0].top
+
+
 def test_cli_predicts_a_folder_as_json_and_saves_what_the_model_saw(digits_folder, tmp_path, run_cli):
     seen = tmp_path / "seen"
     code, out, err = run_cli("predict", "bilstm", digits_folder, "--json", "--top-k", "2",
