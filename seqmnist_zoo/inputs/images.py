@@ -130,7 +130,8 @@ def as_grayscale_stack(array, what: str = "the array") -> np.ndarray:
     """A numeric array as float32 images ``(n, height, width)`` in [0, 255].
 
     Accepts ``(h, w)``, ``(n, h, w)``, and colour ``(h, w, 3|4)`` pictures (alpha on white).
-    Floats in [0, 1] are taken as intensities and scaled to [0, 255], with a warning.
+    Pixels in [0, 1] (floats, 0/1 integers, booleans) are taken as intensities and scaled to
+    [0, 255], with a warning.
 
     Examples:
         >>> as_grayscale_stack(np.zeros((28, 28), "uint8")).shape
@@ -145,11 +146,10 @@ def as_grayscale_stack(array, what: str = "the array") -> np.ndarray:
         raise InvalidArgumentError(f"{what}: holds {array.dtype} values, not numbers; expected {accepted}")
     if array.ndim not in (2, 3) or array.size == 0:
         raise InvalidArgumentError(f"{what}: shape {array.shape}; expected {accepted}")
-    floats = np.issubdtype(array.dtype, np.floating)
     array = array.astype("float32")
     if not np.isfinite(array).all():
         raise InvalidArgumentError(f"{what}: holds NaN or infinite values; expected finite pixels")
-    if floats and 0 < array.max() <= 1.0:
+    if 0 < array.max() <= 1.0:  # a mask or a [0, 1] float picture, never 0-255 ink this faint
         warn_user(UNIT_RANGE_WARNING)
         array = array * 255.0
     if array.ndim == 3 and array.shape[-1] in (3, 4):  # one colour picture (a stack is wider)

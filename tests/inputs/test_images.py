@@ -120,6 +120,19 @@ def test_unit_range_floats_are_scaled_with_a_warning():
     assert stack.shape == (2, 10, 10) and stack.max() == pytest.approx(127.5)
 
 
+@pytest.mark.parametrize("dtype", ["uint8", "int64", "bool"])
+def test_a_binary_mask_is_read_as_ink_not_refused_as_faint(dtype):
+    from seqmnist_zoo.inference.predict import predict_digits
+
+    mask = np.zeros((28, 28), dtype)
+    mask[4:24, 13:15] = 1  # a "1", as (x > 0) gives it
+    with pytest.warns(UserWarning, match=r"in \[0, 1\] were read as intensities"):
+        assert as_grayscale_stack(mask).max() == 255
+    with pytest.warns(UserWarning):
+        [answer] = predict_digits("lstm", mask)
+    assert answer.ok and answer.digit == 1
+
+
 def test_colour_arrays_with_alpha_are_composited():
     rgba = np.zeros((10, 10, 4), "uint8")  # fully transparent black
     assert as_grayscale_stack(rgba).min() == pytest.approx(255)
