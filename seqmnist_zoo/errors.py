@@ -80,6 +80,16 @@ class WeightsError(SeqMnistZooError):
     """
 
 
+class WeightsFileNotFoundError(WeightsError, InvalidArgumentError):
+    """A weights file named by path that does not exist: a mistake in what was asked (exit 2).
+
+    Examples:
+        >>> err = WeightsFileNotFoundError("weights file w.weights.h5 does not exist")
+        >>> isinstance(err, WeightsError), err.exit_code
+        (True, 2)
+    """
+
+
 class WeightsIntegrityError(WeightsError):
     """A weights file whose sha256 differs from its record; it is never opened.
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidArgumentError, WeightsError, WeightsIntegrityError
+from ..errors import InvalidArgumentError, WeightsError, WeightsFileNotFoundError, WeightsIntegrityError
 from .specs import ModelSpec, WeightsSpec
 
 
@@ -106,7 +106,9 @@ def resolve_weights(spec: ModelSpec, weights, config: dict[str, Any]) -> Path | 
             )
         return path
     if path.suffix or path.parent != Path("."):
-        raise WeightsError(f"weights file {path} does not exist")
+        raise WeightsFileNotFoundError(
+            f"weights file {path} does not exist; accepted: a pretrained tag of {spec.name!r} "
+            f"({_tags(spec)}) or an existing .weights.h5 file")
     raise InvalidArgumentError(
         f"weights={weights!r} is neither a pretrained tag of {spec.name!r} ({_tags(spec)}) "
         "nor an existing file; accepted: one of those tags or a .weights.h5 file"

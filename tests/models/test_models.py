@@ -145,7 +145,7 @@ def test_user_weights_file_round_trip(digits, tmp_path):
     ({"classifier_activation": "softmaxx"}, "not a Keras activation"),
     ({"dropout": 1.0}, r"dropout must be a number in \[0, 1\)"),
     ({"weights": "imagenet"}, "neither a pretrained tag"),
-    ({"weights": "missing/dir/w.weights.h5"}, "does not exist"),
+    ({"weights": "missing/dir/w.weights.h5"}, "does not exist; accepted: a pretrained tag"),
     ({"weights": 3}, "weights must be None, a tag"),
 ])
 def test_bad_arguments_say_what_is_accepted(kwargs, message):
