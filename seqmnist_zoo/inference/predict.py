@@ -15,7 +15,8 @@ from ..inputs.preprocess import PreparedDigit, prepare_each
 class DigitPrediction:
     """A model's answer for one input: its source, the 28x28 digit it saw, the top-k guesses.
 
-    An input that could not be read keeps its `error` instead (`ok` is False, `digit` None).
+    An input that could not be read keeps its `error` instead (`ok` is False, `digit` None);
+    `warnings` holds what the reader said about the picture (for example "2 digit-sized marks").
 
     Examples:
         >>> p = DigitPrediction("a.png", np.zeros((28, 28), "uint8"), ((7, 0.9), (1, 0.05)))
@@ -29,6 +30,7 @@ class DigitPrediction:
     image: np.ndarray | None
     top: tuple[tuple[int, float], ...] = ()
     error: SeqMnistZooError | None = None
+    warnings: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -49,7 +51,7 @@ class DigitPrediction:
         return f"DigitPrediction({self.source!r}: {', then '.join(guesses)})"
 
     def to_dict(self) -> dict:
-        """The prediction as JSON-able values (without the image).
+        """The prediction as JSON-able values (without the image); ``warnings`` only when any.
 
         Examples:
             >>> DigitPrediction("a.png", None, ((3, 0.5),)).to_dict()
@@ -59,8 +61,8 @@ class DigitPrediction:
         """
         if not self.ok:
             return {"image": self.source, "error": str(self.error)}
-        return {"image": self.source,
-                "top": [{"digit": d, "probability": p} for d, p in self.top]}
+        answer = {"image": self.source, "top": [{"digit": d, "probability": p} for d, p in self.top]}
+        return answer | ({"warnings": list(self.warnings)} if self.warnings else {})
 
 
 def predict_digits(model, inputs, top_k: int = 3, weights=None, invert: bool | None = None,
@@ -112,7 +114,8 @@ def rank(model, prepared: list[PreparedDigit], top_k: int = 3, weights=None) -> 
         for item, probs in zip(ready, probabilities, strict=True):
             best = np.argsort(probs)[::-1][:top_k]
             answers[id(item)] = DigitPrediction(
-                item.source, item.image, tuple((int(d), float(probs[d])) for d in best))
+                item.source, item.image, tuple((int(d), float(probs[d])) for d in best),
+                warnings=item.warnings)
     return [answers[id(item)] if item.ok else DigitPrediction(item.source, None, error=item.error)
             for item in prepared]
 

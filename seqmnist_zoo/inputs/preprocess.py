@@ -247,6 +247,8 @@ def _place_by_mass(digit: np.ndarray) -> np.ndarray:
 class PreparedDigit:
     """One input after preparation: where it came from, and the 28x28 digit or the error.
 
+    `warnings` are what the reader said about this picture (also issued as Python warnings).
+
     Examples:
         >>> PreparedDigit("a.png", None, NoDigitError("no digit found")).ok
         False
@@ -255,6 +257,7 @@ class PreparedDigit:
     source: str
     image: np.ndarray | None
     error: SeqMnistZooError | None = None
+    warnings: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -292,12 +295,14 @@ def prepare_each(inputs, invert: bool | None = None, raw: bool = False,
             except Exception as err:  # noqa: BLE001
                 items.append(PreparedDigit(label, None, _as_zoo_error(err, label)))
                 continue
+            said = tuple(dict.fromkeys(str(warning.message) for warning in caught))
             for warning in caught:
                 warn_user(f"{label}: {warning.message}", warning.category)
             if len(digits) == 1:
-                items.append(PreparedDigit(label, digits[0]))
+                items.append(PreparedDigit(label, digits[0], warnings=said))
             else:
-                items += [PreparedDigit(f"{label}#{k}", digit) for k, digit in enumerate(digits, 1)]
+                items += [PreparedDigit(f"{label}#{k}", digit, warnings=said)
+                          for k, digit in enumerate(digits, 1)]
     return items
 
 

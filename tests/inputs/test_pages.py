@@ -86,6 +86,12 @@ def test_two_digits_side_by_side_are_counted_and_each_can_be_read(run_cli, tmp_p
     assert [a["top"][0]["digit"] for a in answers] == [4, 2]
     code, out, err = run_cli("predict", "bilstm", tmp_path / "42.png")
     assert code == 0 and "2 digit-sized marks" in err and len(out.splitlines()) == 1
+    code, out, err = run_cli("predict", "bilstm", tmp_path / "42.png", "--json")
+    [answer] = json.loads(out)  # the warning travels with the answer, not only on stderr
+    assert code == 0 and "2 digit-sized marks side by side" in answer["warnings"][0]
+    with pytest.warns(UserWarning):
+        [read] = predict_digits("bilstm", page)
+    assert len(read.warnings) == 1 and "2 digit-sized marks" in read.warnings[0]
 
 
 def test_pieces_of_one_digit_are_one_digit():
