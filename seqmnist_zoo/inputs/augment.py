@@ -75,9 +75,10 @@ def _opened_four(digit: np.ndarray, ink: np.ndarray, top: int, bottom: int, pen:
     return opened if (opened > 127).sum() >= 0.6 * ink.sum() else digit
 
 
-def written_the_continental_way(digit: np.ndarray, label: int, rng: np.random.Generator) -> np.ndarray:
+def written_the_continental_way(digit: np.ndarray, label: int, rng: np.random.Generator,
+                                open_fours: bool = False) -> np.ndarray:
     """A 1 given its long upstroke (and sometimes a foot), a 7 its crossbar, a 9 a curled tail,
-    a 4 opened (its stem starting at the crossbar).
+    and with `open_fours` a 4 opened (its stem starting at the crossbar).
 
     Much of the world writes them so, MNIST's American writers seldom did.
 
@@ -88,7 +89,8 @@ def written_the_continental_way(digit: np.ndarray, label: int, rng: np.random.Ge
     """
     from PIL import Image, ImageDraw
 
-    if label not in (1, 4, 7, 9) or rng.random() < (0.25 if label == 1 else 0.5):
+    rewritten = (1, 4, 7, 9) if open_fours else (1, 7, 9)
+    if label not in rewritten or rng.random() < (0.25 if label == 1 else 0.5):
         return digit
     rows = np.flatnonzero(digit.max(1) > 127)
     if rows.size < 8:
@@ -127,11 +129,11 @@ def written_the_continental_way(digit: np.ndarray, label: int, rng: np.random.Ge
 
 
 def handwriting_variant(digit: np.ndarray, rng: np.random.Generator, label: int | None = None,
-                        elastic: bool = False) -> np.ndarray:
+                        elastic: bool = False, open_fours: bool = False) -> np.ndarray:
     """One MNIST digit (uint8 28x28, light on black) as a random real-world scan, read back.
 
-    With its `label`, a 1, 4, 7 or 9 may also be written the continental way; with `elastic`, half
-    the digits are also bent (`elastic_warp`).
+    With its `label`, a 1, 7 or 9 (and with `open_fours` a 4) may also be written the continental
+    way; with `elastic`, half the digits are also bent (`elastic_warp`).
 
     Examples:
         >>> digit = np.zeros((28, 28), "uint8"); digit[6:22, 12:16] = 255   # a "1"
@@ -142,7 +144,7 @@ def handwriting_variant(digit: np.ndarray, rng: np.random.Generator, label: int 
     from PIL import Image, ImageFilter
 
     if label is not None:
-        digit = written_the_continental_way(digit, label, rng)
+        digit = written_the_continental_way(digit, label, rng, open_fours)
     rows, cols = np.flatnonzero(digit.max(1) > 0), np.flatnonzero(digit.max(0) > 0)
     if rows.size == 0:
         return digit
@@ -190,13 +192,15 @@ def handwriting_variant(digit: np.ndarray, rng: np.random.Generator, label: int 
 
 
 def _variants_chunk(args) -> np.ndarray:
-    digits, labels, seed, start, elastic = args
-    return np.stack([handwriting_variant(d, np.random.default_rng([seed, start + i]), label, elastic)
+    digits, labels, seed, start, elastic, open_fours = args
+    return np.stack([handwriting_variant(d, np.random.default_rng([seed, start + i]), label, elastic,
+                                         open_fours)
                      for i, (d, label) in enumerate(zip(digits, labels, strict=True))])
 
 
 def handwriting_variants(digits: np.ndarray, labels=None, seed: int = 0,
-                         workers: int | None = None, elastic: bool = False) -> np.ndarray:
+                         workers: int | None = None, elastic: bool = False,
+                         open_fours: bool = False) -> np.ndarray:
     """One `handwriting_variant` of every digit; digit ``i``'s depends only on `seed` and ``i``.
 
     Examples:
@@ -206,7 +210,7 @@ def handwriting_variants(digits: np.ndarray, labels=None, seed: int = 0,
     """
     digits = np.asarray(digits, dtype="uint8")
     labels = [None] * len(digits) if labels is None else [int(label) for label in labels]
-    chunks = [(digits[i:i + CHUNK], labels[i:i + CHUNK], seed, i, elastic)
+    chunks = [(digits[i:i + CHUNK], labels[i:i + CHUNK], seed, i, elastic, open_fours)
               for i in range(0, len(digits), CHUNK)]
     workers = workers or min(len(chunks), os.cpu_count() or 1)
     if workers <= 1 or len(chunks) == 1:

@@ -28,7 +28,8 @@ class Recipe:
     `schedule` is ``"constant"`` or ``"cosine"`` (decay to zero over all steps). `shift_pixels`
     randomly shifts training digits by up to that many pixels; `augment="handwriting"` adds a
     scanned-handwriting rewrite of each (`seqmnist_zoo.inputs.augment`): `rewrites` of them, epoch
-    k reading rewrite k mod `rewrites`, bent as well when `elastic`; `start_from` names the weights
+    k reading rewrite k mod `rewrites`, bent as well when `elastic`, half the 4s opened when
+    `open_fours` (a family's own choice, kept when its robust recipe is made); `start_from` names the weights
     tag training starts from. The last `validation_size` training images (after a seeded
     shuffle) select the best epoch; the test set only reports.
 
@@ -51,6 +52,8 @@ class Recipe:
     augment: str | None = None
     rewrites: int = 1
     elastic: bool = False
+    # With augment: half the 4s are also rewritten open, their stem starting at the crossbar.
+    open_fours: bool = False
     # A weights tag to start from (fine-tuning) instead of random weights.
     start_from: str | None = None
 

@@ -176,11 +176,11 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
     (x_fit, y_fit), (x_val, y_val) = split_validation(x, y, recipe, train_samples)
     rewrites = []
     if recipe.augment == "handwriting":
-        rewrites = [handwriting_variants(x_fit, y_fit, seed=recipe.seed + 1000 * k, elastic=recipe.elastic)
+        rewrite = {"elastic": recipe.elastic, "open_fours": recipe.open_fours}
+        rewrites = [handwriting_variants(x_fit, y_fit, seed=recipe.seed + 1000 * k, **rewrite)
                     for k in range(recipe.rewrites)]
         # the best epoch is chosen on the same mixture: MNIST alone favours the least adapted one
-        x_val = np.concatenate([x_val, handwriting_variants(x_val, y_val, seed=recipe.seed + 999,
-                                                            elastic=recipe.elastic)])
+        x_val = np.concatenate([x_val, handwriting_variants(x_val, y_val, seed=recipe.seed + 999, **rewrite)])
         y_val = np.concatenate([y_val, y_val])
     model = spec.load_builder()(weights=recipe.start_from, dropout=recipe.dropout, **config)
     samples_per_epoch = len(x_fit) * (2 if rewrites else 1)
