@@ -29,7 +29,7 @@ class Recipe:
     randomly shifts training digits by up to that many pixels; `augment="handwriting"` adds a
     scanned-handwriting rewrite of each (`seqmnist_zoo.inputs.augment`): `rewrites` of them, epoch
     k reading rewrite k mod `rewrites`, bent as well when `elastic`, half the 4s opened when
-    `open_fours` (a family's own choice, kept when its robust recipe is made); `start_from` names the weights
+    `open_fours`; `start_from` names the weights
     tag training starts from. The last `validation_size` training images (after a seeded
     shuffle) select the best epoch; the test set only reports.
 
@@ -136,6 +136,8 @@ class ModelSpec:
     recipe: Recipe = field(default_factory=Recipe)
     weights: tuple[WeightsSpec, ...] = ()
     count_params: Callable[..., int] | None = None
+    # Recipe fields this family's ROBUST_TAG recipe sets on top of the shared ones (`recipe_for`).
+    robust_recipe: Mapping[str, Any] = field(default_factory=dict)
     # What the zoo's own studies found about this model that a user should know (model card, info).
     notes: str = ""
 
@@ -160,8 +162,9 @@ class ModelSpec:
         ``"mnist"`` is the family's recipe. ``"mnist-robust"`` starts from the ``"mnist"``
         weights and trains `ROBUST_EPOCHS` more at the same learning rate on MNIST plus a
         handwriting rewrite of every digit (`ROBUST_REWRITES` of them, read in turn, one per epoch;
-        half of them bent), keeping the epoch that reads best the validation digits and their
-        rewrite, so it reads real scanned handwriting better.
+        half of them bent, and the family's own `robust_recipe` fields), keeping the epoch that
+        reads best the validation digits and their rewrite, so it reads real scanned handwriting
+        better.
 
         Examples:
             >>> get_model_spec("gru").recipe_for("mnist-robust").start_from
@@ -171,7 +174,8 @@ class ModelSpec:
             return self.recipe
         if tag == ROBUST_TAG:
             return replace(self.recipe, epochs=ROBUST_EPOCHS, augment="handwriting",
-                           rewrites=ROBUST_REWRITES, elastic=True, start_from="mnist")
+                           rewrites=ROBUST_REWRITES, elastic=True, start_from="mnist",
+                           **self.robust_recipe)
         raise InvalidArgumentError(f"no recipe for weights tag {tag!r}; known: 'mnist', {ROBUST_TAG!r}")
 
     def weights_for(self, tag: str) -> WeightsSpec:
