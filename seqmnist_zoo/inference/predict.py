@@ -127,24 +127,26 @@ def _check_top_k(top_k) -> None:
 
 
 def _named_model(name: str, weights=None):
-    """The model a registered name reads with; built once per shipped tag, then reused.
+    """The model a registered name reads with, built once per weights and then reused.
 
     Reading one picture at a time by name (a loop over files) would otherwise rebuild the model
     for every call, ten times slower, and TensorFlow would warn about retracing. A weights file
-    is loaded anew each time: it may have been retrained since.
+    is loaded again when it changes on disk (retrained since).
     """
+    from pathlib import Path
+
     from ..models.registry import get_model_spec
 
-    tag = weights or get_model_spec(name).reader_weights
-    if tag in get_model_spec(name).pretrained_tags:
-        return _shipped_model(name, tag)
-    from ..models.factory import get_model
-
-    return get_model(name, weights=tag)
+    weights = weights or get_model_spec(name).reader_weights
+    stamp = None
+    if str(weights) not in get_model_spec(name).pretrained_tags and Path(weights).is_file():
+        state = Path(weights).stat()
+        stamp = (str(Path(weights).resolve()), state.st_mtime_ns, state.st_size)
+    return _built_model(name, str(weights), stamp)
 
 
 @functools.lru_cache(maxsize=4)
-def _shipped_model(name: str, tag: str):
+def _built_model(name: str, weights: str, stamp):
     from ..models.factory import get_model
 
-    return get_model(name, weights=tag)
+    return get_model(name, weights=weights)

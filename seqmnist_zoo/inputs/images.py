@@ -35,8 +35,11 @@ def expand_paths(paths) -> list[Path]:
         if path.is_dir():
             inside = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES)
             if not inside:
-                raise InvalidArgumentError(
-                    f"{path}: the folder holds no image files; accepted: {', '.join(SUFFIXES)}")
+                folders = sum(p.is_dir() for p in path.iterdir())
+                inner = (f" (its {folders} subfolder{'s are' if folders > 1 else ' is'} not searched: "
+                         "name them)") if folders else ""
+                raise InvalidArgumentError(f"{path}: the folder holds no image files{inner}; "
+                                           f"accepted: {', '.join(SUFFIXES)}")
             found += inside
         elif path.is_file():
             found.append(path)

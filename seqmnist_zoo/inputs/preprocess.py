@@ -282,10 +282,14 @@ def prepare_each(inputs, invert: bool | None = None, raw: bool = False,
     items = []
     for source, get_stack in _sources(inputs):
         try:
-            stack = get_stack()
+            with warnings.catch_warnings(record=True) as read_warnings:  # e.g. [0, 1] values
+                warnings.simplefilter("always")
+                stack = get_stack()
         except Exception as err:  # noqa: BLE001 - one picture's failure is that picture's answer
             items.append(PreparedDigit(source, None, _as_zoo_error(err, source)))
             continue
+        for warning in read_warnings:
+            warn_user(f"{source}: {warning.message}", warning.category)
         for index, gray in enumerate(stack):
             label = source if len(stack) == 1 else f"{source}[{index}]"
             try:
@@ -295,7 +299,7 @@ def prepare_each(inputs, invert: bool | None = None, raw: bool = False,
             except Exception as err:  # noqa: BLE001
                 items.append(PreparedDigit(label, None, _as_zoo_error(err, label)))
                 continue
-            said = tuple(dict.fromkeys(str(warning.message) for warning in caught))
+            said = tuple(dict.fromkeys(str(warning.message) for warning in [*read_warnings, *caught]))
             for warning in caught:
                 warn_user(f"{label}: {warning.message}", warning.category)
             if len(digits) == 1:

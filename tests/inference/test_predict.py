@@ -42,18 +42,28 @@ def test_api_refuses_a_top_k_outside_one_to_ten(top_k, digits_folder):
         predict_digits("lstm", [digits_folder], top_k=top_k)
 
 
-def test_reading_by_name_builds_the_shipped_model_once(digits_folder, monkeypatch):
+def test_reading_by_name_builds_the_model_once_per_weights(digits_folder, monkeypatch, tmp_path):
+    import os
+    import shutil
+
+    from seqmnist_zoo import get_model_spec
     from seqmnist_zoo.inference import predict
 
-    predict._shipped_model.cache_clear()
     built = []
-    real = predict._shipped_model.__wrapped__
-    monkeypatch.setattr(predict, "_shipped_model",
-                        predict.functools.lru_cache(maxsize=4)(lambda *a: built.append(a) or real(*a)))
-    first = predict_digits("gru", [digits_folder / "digit_2.png"])
-    again = predict_digits("gru", [digits_folder / "digit_2.png"])
-    predict_digits("gru", [digits_folder / "digit_2.png"], weights="mnist")
-    assert built == [("gru", "mnist-robust"), ("gru", "mnist")]
+    real = predict._built_model.__wrapped__
+    monkeypatch.setattr(predict, "_built_model",
+                        predict.functools.lru_cache(maxsize=4)(lambda *a: built.append(a[:2]) or real(*a)))
+    picture = [digits_folder / "digit_2.png"]
+    first = predict_digits("gru", picture)
+    again = predict_digits("gru", picture)
+    predict_digits("gru", picture, weights="mnist")
+    own = tmp_path / "gru.weights.h5"
+    shutil.copy(get_model_spec("gru").weights_for("mnist").path(), own)
+    predict_digits("gru", picture, weights=own)
+    predict_digits("gru", picture, weights=str(own))
+    os.utime(own, ns=(1, 1))  # the file changed on disk (retrained): loaded again
+    predict_digits("gru", picture, weights=own)
+    assert built == [("gru", "mnist-robust"), ("gru", "mnist"), ("gru", str(own)), ("gru", str(own))]
     assert first[0].top == again[0].top
 
 

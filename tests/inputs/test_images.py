@@ -128,14 +128,24 @@ def test_a_binary_mask_is_read_as_ink_not_refused_as_faint(dtype):
     mask[4:24, 13:15] = 1  # a "1", as (x > 0) gives it
     with pytest.warns(UserWarning, match=r"in \[0, 1\] were read as intensities"):
         assert as_grayscale_stack(mask).max() == 255
-    with pytest.warns(UserWarning):
+    with pytest.warns(UserWarning, match=r"^array: pixel values"):  # the warning names its input
         [answer] = predict_digits("lstm", mask)
     assert answer.ok and answer.digit == 1
+    assert any("were read as intensities" in said for said in answer.warnings)
 
 
 def test_colour_arrays_with_alpha_are_composited():
     rgba = np.zeros((10, 10, 4), "uint8")  # fully transparent black
     assert as_grayscale_stack(rgba).min() == pytest.approx(255)
+
+
+def test_a_folder_of_folders_says_its_subfolders_are_not_searched(tmp_path):
+    from seqmnist_zoo.inputs.images import expand_paths
+
+    (tmp_path / "semeion").mkdir()
+    (tmp_path / "semeion" / "a.png").write_bytes(b"")
+    with pytest.raises(InvalidArgumentError, match="holds no image files \\(its 1 subfolder"):
+        expand_paths([tmp_path])
 
 
 def test_a_missing_folder_is_named_once(tmp_path):
