@@ -71,7 +71,7 @@ def predict_digits(model, inputs, top_k: int = 3, weights=None, invert: bool | N
 
     `model` is a Keras model or a registered name, built with `weights` (default: the family's
     `reader_weights`, ``"mnist-robust"`` where shipped: it reads real handwriting better; a name
-    with shipped weights is built once per process, so a loop over files stays fast). `inputs` are files,
+    is built once per process and weights, so a loop over files stays fast). `inputs` are files,
     folders, PIL images or arrays, as for `prepare_digits`; `raw=True` skips normalisation for
     inputs already in MNIST's form; `each_digit=True` answers for every digit-sized mark of a
     picture ("42" gives two answers). An input that cannot be read or holds no digit gets an
@@ -137,9 +137,10 @@ def _named_model(name: str, weights=None):
 
     from ..models.registry import get_model_spec
 
-    weights = weights or get_model_spec(name).reader_weights
+    spec = get_model_spec(name)
+    weights = weights or spec.reader_weights
     stamp = None
-    if str(weights) not in get_model_spec(name).pretrained_tags and Path(weights).is_file():
+    if str(weights) not in spec.pretrained_tags and Path(weights).is_file():
         state = Path(weights).stat()
         stamp = (str(Path(weights).resolve()), state.st_mtime_ns, state.st_size)
     return _built_model(name, str(weights), stamp)

@@ -54,13 +54,13 @@ def elastic_warp(picture, rng: np.random.Generator, strength: float):
     return picture.transform(picture.size, Image.MESH, mesh, Image.BILINEAR)
 
 
-def _opened_four(digit: np.ndarray, ink: np.ndarray, top: int, bottom: int, pen: int) -> np.ndarray:
+def _opened_four(digit: np.ndarray, top: int, bottom: int, pen: int) -> np.ndarray:
     """A 4 whose stem starts at the crossbar: the stem above the bar taken away.
 
     The crossbar is the widest row in the middle of the digit; the stem is the ink below it.
     Returns `digit` unchanged when that would take away more than 40% of the ink.
     """
-    tall = bottom - top
+    tall, ink = bottom - top, digit > 127
 
     def width(row: int) -> int:
         cols = np.flatnonzero(ink[row])
@@ -99,7 +99,7 @@ def written_the_continental_way(digit: np.ndarray, label: int, rng: np.random.Ge
     tall = bottom - top
     pen = max(1, round(float((digit > 127).sum()) / (3.0 * tall)))  # area over the strokes' length
     if label == 4:
-        return _opened_four(digit, digit > 127, top, bottom, pen)
+        return _opened_four(digit, top, bottom, pen)
     picture = Image.fromarray(digit)
     draw = ImageDraw.Draw(picture)
 
