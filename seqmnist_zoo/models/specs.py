@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from importlib import resources
 from types import MappingProxyType
 from typing import Any
@@ -142,6 +142,13 @@ class ModelSpec:
     robust_recipe: Mapping[str, Any] = field(default_factory=dict)
     # What the zoo's own studies found about this model that a user should know (model card, info).
     notes: str = ""
+
+    def __post_init__(self):
+        unknown = sorted(set(self.robust_recipe) - {f.name for f in fields(Recipe)})
+        if unknown:
+            accepted = ", ".join(f.name for f in fields(Recipe))
+            raise InvalidArgumentError(f"{self.name}: robust_recipe sets {', '.join(unknown)}, not a "
+                                       f"Recipe field; accepted: {accepted}")
 
     def load_builder(self) -> Callable[..., Any]:
         """Import and return the builder function.

@@ -49,6 +49,14 @@ def test_register_refuses_duplicates_and_non_specs():
         Registry(entry_point_group=None).register({"name": "x"})
 
 
+def test_a_robust_recipe_with_a_field_recipes_do_not_have_is_refused_where_it_is_written():
+    with pytest.raises(InvalidArgumentError) as err:
+        ModelSpec("tiny", builder="m:f", family="lstm", robust_recipe={"open_4s": True})
+    assert "open_4s" in str(err.value) and "open_fours" in str(err.value)  # the typo and the fields
+    spec = ModelSpec("tiny", builder="m:f", family="lstm", robust_recipe={"open_fours": True})
+    assert spec.recipe_for("mnist-robust").open_fours
+
+
 def test_private_registry_is_independent():
     reg = Registry(entry_point_group=None)
     reg.register(ModelSpec("a_model", builder="m:f", family="lstm"))
