@@ -90,6 +90,15 @@ class WeightsFileNotFoundError(WeightsError, InvalidArgumentError):
     """
 
 
+class WeightsMismatchError(WeightsError, InvalidArgumentError):
+    """A weights file named by path that does not fit the model asked for (exit 2).
+
+    Examples:
+        >>> WeightsMismatchError("could not load w.weights.h5 into lstm(units=8)").exit_code
+        2
+    """
+
+
 class WeightsIntegrityError(WeightsError):
     """A weights file whose sha256 differs from its record; it is never opened.
 

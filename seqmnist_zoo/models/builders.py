@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 import keras
 from keras import layers
 
-from ..errors import InvalidArgumentError, WeightsError
+from ..errors import InvalidArgumentError, WeightsError, WeightsMismatchError
 from .pretrained import resolve_weights
 from .registry import get_model_spec
 from .specs import IMAGE_PIXELS, valid_timesteps
@@ -131,7 +131,8 @@ def build_model(
         try:
             model.load_weights(weights_path)
         except Exception as err:
-            raise WeightsError(
+            shipped = str(weights) in spec.pretrained_tags  # checked by its hash: not the user's file
+            raise (WeightsError if shipped else WeightsMismatchError)(
                 f"could not load {weights_path} into {family}(timesteps={timesteps}, "
                 f"units={config['units']}, classes={classes}): {_mismatch(err)}; load it into the family "
                 "it was trained as, with the timesteps, units and classes it was trained with"
@@ -152,6 +153,10 @@ def _mismatch(err: Exception) -> str:
         found = dict(shapes)
         return (f"weight {where.group(1) if where else '?'} has shape {found.get('value', '?')} in "
                 f"the file but {found.get('variable', '?')} in this model")
+    missing = re.search(r"Layer '([^']+)' expected (\d+) variables, but received (\d+)", text)
+    if missing:  # Keras' "A total of N objects could not be loaded. Example error message for ..."
+        layer, wanted, found = missing.groups()
+        return f"its layer {layer!r} needs {wanted} weights, the file has {found} for it"
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     if lines and lines[0].endswith(":") and len(lines) > 1:  # Keras' summary line, then its example
         return f"{lines[0]} {lines[1].split('. ')[0].rstrip('.')}"[:300]

@@ -135,6 +135,8 @@ def test_user_weights_file_round_trip(digits, tmp_path):
     with pytest.raises(WeightsError) as caught:  # another family's file: Keras' words, then advice
         get_model("lstm", units=8, weights=str(path))
     assert ":;" not in str(caught.value) and "family it was trained as" in str(caught.value)
+    assert "needs" in str(caught.value) and len(str(caught.value)) < 400  # short enough to read whole
+    assert caught.value.exit_code == 2  # the user's file: a mistake in what was asked
 
 
 @pytest.mark.parametrize("kwargs,message", [

@@ -1,14 +1,18 @@
 """train / evaluate / predict end to end on small subsets, interrupts, and bad inputs."""
 
 import json
+from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
 from PIL import Image
 
+import seqmnist_zoo
 from seqmnist_zoo import InvalidArgumentError, Recipe, train
 from seqmnist_zoo.training.fit import ShiftedImages, split_validation
+
+SHIPPED = Path(seqmnist_zoo.__file__).parent / "models" / "weights"
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +110,8 @@ def test_predict_reports_bad_files_and_still_predicts_the_rest(run_cli, mnist, t
     (["train", "gru", "--data", "/nonexistent/mnist.npz"], "no MNIST data at /nonexistent"),
     (["evaluate", "gru", "--weights", "missing.weights.h5"], "does not exist"),
     (["evaluate", "gru", "--weights", "imagenet"], "accepted: one of those tags or a .weights.h5 file"),
+    (["evaluate", "gru", "--weights", str(SHIPPED / "lstm_mnist.weights.h5")],  # another family's
+     "load it into the family it was trained as, with the timesteps, units and classes"),
     (["evaluate", "lstm", "--timesteps", "14"], "trained with timesteps=28"),
     (["predict", "nope", "x.png"], "unknown model"),
     (["predict", "gru"], "Missing argument"),
