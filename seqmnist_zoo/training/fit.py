@@ -283,7 +283,7 @@ def split_validation(x, y, recipe: Recipe, train_samples: int | None = None):
     """Seeded split of the training set into fit and validation parts.
 
     With `train_samples`, only that many images are fitted and the validation part shrinks to
-    a fifth of it (at most the recipe's size), for quick runs.
+    a fifth of it (at most the recipe's size), for quick runs; more than the data holds is refused.
 
     Examples:
         >>> x, y = np.zeros((100, 28, 28), "uint8"), np.zeros(100, "uint8")
@@ -297,5 +297,9 @@ def split_validation(x, y, recipe: Recipe, train_samples: int | None = None):
         size = min(size, max(train_samples // 5, 1))
     val, fit = order[:size], order[size:]
     if train_samples is not None:
+        if train_samples > len(fit):
+            raise InvalidArgumentError(
+                f"train_samples={train_samples} is more than the {len(fit)} images left to fit on "
+                f"({len(x)} in the data, {size} kept for validation); accepted: at most {len(fit)}")
         fit = fit[:train_samples]
     return (x[fit], y[fit]), (x[val], y[val])

@@ -108,6 +108,7 @@ def test_predict_reports_bad_files_and_still_predicts_the_rest(run_cli, mnist, t
     (["train", "nope"], "unknown model 'nope'"),
     (["train", "gru", "--output", "x.h5", "--train-samples", "50"], "must end in '.weights.h5'"),
     (["train", "gru", "--data", "/nonexistent/mnist.npz"], "no MNIST data at /nonexistent"),
+    (["train", "gru", "--train-samples", "100000"], "accepted: at most 55000"),
     (["evaluate", "gru", "--weights", "missing.weights.h5"], "does not exist"),
     (["evaluate", "gru", "--weights", "imagenet"], "accepted: one of those tags or a .weights.h5 file"),
     (["evaluate", "gru", "--weights", str(SHIPPED / "lstm_mnist.weights.h5")],  # another family's
