@@ -169,7 +169,7 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
         config["timesteps"] = timesteps
     if units is not None:
         config["units"] = units
-    output = _checkpoint_path(name, output, overwrite)
+    output = _checked_output(output, overwrite)
 
     keras.utils.set_random_seed(recipe.seed)
     (x, y), _ = data if isinstance(data, tuple) else load_mnist(data)
@@ -184,6 +184,7 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
         x_val = np.concatenate([x_val, handwriting_variants(x_val, y_val, seed=recipe.seed + 999, **rewrite)])
         y_val = np.concatenate([y_val, y_val])
     model = spec.load_builder()(weights=recipe.start_from, dropout=recipe.dropout, **config)
+    output = _checkpoint_path(name, output)  # made only once every argument has been accepted
     samples_per_epoch = len(x_fit) * (2 if rewrites else 1)
     steps = -(-samples_per_epoch // recipe.batch_size)
     gpu = has_gpu()
@@ -235,8 +236,22 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
     return TrainResult(output=output, record=record, history=history, interrupted=interrupted)
 
 
-def _checkpoint_path(name: str, output, overwrite: bool) -> Path:
-    """`output` checked (refused if it exists, unless `overwrite`), or a new run folder's file."""
+def _checked_output(output, overwrite: bool) -> Path | None:
+    """`output` checked (refused if it exists, unless `overwrite`); nothing is made on disk yet."""
+    if output is None:
+        return None
+    output = Path(output)
+    if not output.name.endswith(".weights.h5"):
+        raise InvalidArgumentError(f"output {output} must end in '.weights.h5'")
+    if output.exists() and not overwrite:
+        raise InvalidArgumentError(
+            f"{output} already exists; pass overwrite=True to replace it, or leave output out to "
+            "get a new runs/NAME/version_N/ folder")
+    return output
+
+
+def _checkpoint_path(name: str, output: Path | None) -> Path:
+    """Where the checkpoint goes, its folder made: `output`, or a new runs/NAME/version_N/ file."""
     if output is None:
         base = Path("runs") / name
         base.mkdir(parents=True, exist_ok=True)
@@ -247,13 +262,6 @@ def _checkpoint_path(name: str, output, overwrite: bool) -> Path:
                 return base / f"version_{number}" / f"{name}.weights.h5"
             except FileExistsError:
                 number += 1
-    output = Path(output)
-    if not output.name.endswith(".weights.h5"):
-        raise InvalidArgumentError(f"output {output} must end in '.weights.h5'")
-    if output.exists() and not overwrite:
-        raise InvalidArgumentError(
-            f"{output} already exists; pass overwrite=True to replace it, or leave output out to "
-            "get a new runs/NAME/version_N/ folder")
     output.parent.mkdir(parents=True, exist_ok=True)
     return output
 

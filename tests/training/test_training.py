@@ -124,6 +124,7 @@ def test_bad_command_inputs_are_one_line(run_cli, args, message, tmp_path, monke
     assert err.count("\n") == 1 and "Traceback" not in err
     if "--weights" in args:  # a weights file or tag that is not there: a mistake in what was asked
         assert code == 2
+    assert not list(tmp_path.glob("runs/*/version_*"))  # a refused run leaves no empty run folder
 
 
 class _InterruptAt(keras.callbacks.Callback):
