@@ -128,21 +128,50 @@ def build_model(
     outputs = layers.Dense(classes, activation=activation, name="predictions")(x)
     model = keras.Model(inputs, outputs, name=name or family)
     if weights_path is not None:
+        shipped = str(weights) in spec.pretrained_tags  # checked by its hash: not the user's file
+        failure = WeightsError if shipped else WeightsMismatchError
+        if not _is_hdf5(weights_path):
+            raise failure(f"{weights_path} is not a Keras weights file (not HDF5); accepted: a "
+                          ".weights.h5 file written by `seqmnist-zoo train` or model.save_weights")
         try:
             model.load_weights(weights_path)
         except Exception as err:
-            shipped = str(weights) in spec.pretrained_tags  # checked by its hash: not the user's file
-            raise (WeightsError if shipped else WeightsMismatchError)(
+            raise failure(
                 f"could not load {weights_path} into {family}(timesteps={timesteps}, "
-                f"units={config['units']}, classes={classes}): {_mismatch(err)}; load it into the family "
-                "it was trained as, with the timesteps, units and classes it was trained with"
+                f"units={config['units']}, classes={classes}): {_mismatch(err, weights_path)}; load it "
+                "into the family it was trained as, with the timesteps, units and classes it was trained with"
             ) from err
     if not include_top:
         model = keras.Model(inputs, features, name=name or family)
     return model
 
 
-def _mismatch(err: Exception) -> str:
+def _is_hdf5(path) -> bool:
+    import h5py
+
+    try:
+        return bool(h5py.is_hdf5(path))
+    except OSError:
+        return False
+
+
+def _layers_with_weights(path) -> list[str]:
+    """The top-level layers that hold weights in a Keras 3 ``.weights.h5`` file."""
+    import h5py
+
+    with h5py.File(path, "r") as file:
+        layers = file.get("layers", {})
+        held = []
+        for name in layers:
+            found = []
+            layers[name].visit(lambda item, group=layers[name], found=found:
+                               found.append(item) if isinstance(group[item], h5py.Dataset) else None)
+            if found:
+                held.append(name)
+        return sorted(held)
+
+
+def _mismatch(err: Exception, path=None) -> str:
     """Keras' load error in a few words: which weight, which shapes (never the tensor itself)."""
     import re
 
@@ -156,7 +185,9 @@ def _mismatch(err: Exception) -> str:
     missing = re.search(r"Layer '([^']+)' expected (\d+) variables, but received (\d+)", text)
     if missing:  # Keras' "A total of N objects could not be loaded. Example error message for ..."
         layer, wanted, found = missing.groups()
-        return f"its layer {layer!r} needs {wanted} weights, the file has {found} for it"
+        held = _layers_with_weights(path) if path is not None else []
+        holds = f" (the file holds weights for: {', '.join(held)})" if held else ""
+        return f"its layer {layer!r} needs {wanted} weights, the file has {found} for it{holds}"
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     if lines and lines[0].endswith(":") and len(lines) > 1:  # Keras' summary line, then its example
         return f"{lines[0]} {lines[1].split('. ')[0].rstrip('.')}"[:300]

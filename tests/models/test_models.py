@@ -136,7 +136,12 @@ def test_user_weights_file_round_trip(digits, tmp_path):
         get_model("lstm", units=8, weights=str(path))
     assert ":;" not in str(caught.value) and "family it was trained as" in str(caught.value)
     assert "needs" in str(caught.value) and len(str(caught.value)) < 400  # short enough to read whole
+    assert "holds weights for: bidirectional, dense" in str(caught.value)  # what the file is
     assert caught.value.exit_code == 2  # the user's file: a mistake in what was asked
+    text = tmp_path / "notes.weights.h5"
+    text.write_text("not weights")
+    with pytest.raises(WeightsError, match="is not a Keras weights file .not HDF5.; accepted: a .weights.h5"):
+        get_model("lstm", units=8, weights=str(text))
 
 
 @pytest.mark.parametrize("kwargs,message", [
