@@ -364,8 +364,9 @@ def read(name, image, weights, invert, raw, gif, overwrite, as_json):
 @click.option("--port", type=click.IntRange(1, 65535), default=7860, show_default=True)
 def demo(host, port):
     """Serve a local page where you draw a digit and watch every family read it."""
-    from .demo import launch
+    from .demo import launch, require_gradio
 
+    require_gradio()  # before the line that says where to open it
     click.echo(f"seqmnist-zoo demo: open http://{host}:{port} (Ctrl-C to stop)", err=True)
     launch(host=host, port=port)
 

@@ -118,7 +118,7 @@ def build_demo(reader: ZooReader | None = None):
         >>> build_demo().launch(server_name="127.0.0.1")  # doctest: +SKIP
     """
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    gr = _gradio()
+    gr = require_gradio()
     reader = reader or ZooReader()
 
     def respond(picture, family):
@@ -172,7 +172,7 @@ def launch(host: str = "127.0.0.1", port: int = 7860, families=None, block: bool
     Examples:
         >>> launch(port=7861)  # doctest: +SKIP
     """
-    gr = _gradio()
+    gr = require_gradio()
     theme = gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"],
                               font_mono=["ui-monospace", "monospace"])  # no web fonts to fetch
     demo = build_demo(ZooReader(families))
@@ -183,7 +183,8 @@ def launch(host: str = "127.0.0.1", port: int = 7860, families=None, block: bool
     return demo
 
 
-def _gradio():
+def require_gradio():
+    """The gradio module, or a one-line error saying how to install the version the demo needs."""
     try:
         import gradio
     except ImportError:

@@ -37,7 +37,7 @@ def expand_paths(paths) -> list[Path]:
             if not inside:
                 folders = sum(p.is_dir() for p in path.iterdir())
                 inner = (f" (its {folders} subfolder{'s are' if folders > 1 else ' is'} not searched: "
-                         "name them)") if folders else ""
+                         "name each one you want read)") if folders else ""
                 raise InvalidArgumentError(f"{path}: the folder holds no image files{inner}; "
                                            f"accepted: {', '.join(SUFFIXES)}")
             found += inside

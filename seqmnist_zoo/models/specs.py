@@ -144,6 +144,9 @@ class ModelSpec:
     notes: str = ""
 
     def __post_init__(self):
+        if not isinstance(self.robust_recipe, Mapping):
+            raise InvalidArgumentError(f"{self.name}: robust_recipe must be a mapping of Recipe fields "
+                                       f"to values, got {type(self.robust_recipe).__name__}")
         unknown = sorted(set(self.robust_recipe) - {f.name for f in fields(Recipe)})
         if unknown:
             accepted = ", ".join(f.name for f in fields(Recipe))

@@ -251,3 +251,19 @@ def test_api_refuses_oversized_and_malformed_uploads_and_keeps_serving(server, t
     seven = tmp_path / "seven.png"
     Image.open(REPO / "examples" / "transparent_7.png").save(seven)
     assert "answers 7" in client.predict(handle_file(str(seven)), "gru", api_name="/predict_upload")[0]
+
+
+def test_without_gradio_the_demo_says_so_and_never_says_where_to_open_it(run_cli, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_gradio(name, *args, **kwargs):
+        if name == "gradio" or name.startswith("gradio."):
+            raise ImportError("No module named 'gradio'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_gradio)
+    code, _, err = run_cli("demo", "--port", "1")
+    assert code == 1 and "the demo needs Gradio: pip install 'seqmnist-zoo[demo]'" in err
+    assert "open http" not in err and err.count("\n") == 1

@@ -53,6 +53,8 @@ def test_a_robust_recipe_with_a_field_recipes_do_not_have_is_refused_where_it_is
     with pytest.raises(InvalidArgumentError) as err:
         ModelSpec("tiny", builder="m:f", family="lstm", robust_recipe={"open_4s": True})
     assert "open_4s" in str(err.value) and "open_fours" in str(err.value)  # the typo and the fields
+    with pytest.raises(InvalidArgumentError, match="must be a mapping of Recipe fields"):
+        ModelSpec("tiny", builder="m:f", family="lstm", robust_recipe=5)
     spec = ModelSpec("tiny", builder="m:f", family="lstm", robust_recipe={"open_fours": True})
     assert spec.recipe_for("mnist-robust").open_fours
 
