@@ -76,11 +76,9 @@ def _opened_four(digit: np.ndarray, top: int, bottom: int, pen: int) -> np.ndarr
 
 
 def written_the_continental_way(digit: np.ndarray, label: int, rng: np.random.Generator,
-                                open_fours: bool = False, swept_strokes: bool = False) -> np.ndarray:
+                                open_fours: bool = False) -> np.ndarray:
     """A 1 given its long upstroke (and sometimes a foot), a 7 its crossbar, a 9 a curled tail,
-    with `open_fours` a 4 opened (its stem starting at the crossbar), and with `swept_strokes`
-    a 9's tail swept further left and up (as in a "g") and half the 1s' feet rising to the right.
-    A swept 9 comes back on a wider page (52x52), every other digit as 28x28.
+    and with `open_fours` a 4 opened (its stem starting at the crossbar).
 
     Much of the world writes them so, MNIST's American writers seldom did.
 
@@ -115,22 +113,7 @@ def written_the_continental_way(digit: np.ndarray, label: int, rng: np.random.Ge
         if rng.random() < 0.4:
             half = rng.uniform(0.15, 0.3) * tall
             x = centre(bottom)
-            if swept_strokes and rng.random() < 0.5:  # the foot rises to the right
-                up = np.radians(rng.uniform(15, 50))
-                draw.line([(x, bottom), (x + 2 * half * np.cos(up), bottom - 2 * half * np.sin(up))],
-                          fill=255, width=pen)
-            else:
-                draw.line([(x - half, bottom), (x + half, bottom)], fill=255, width=pen)
-    elif label == 9 and swept_strokes:  # drawn on a page 12 px wider each side, returned so
-        pad = 12
-        x, reach = centre(bottom) + pad, rng.uniform(0.2, 0.75) * tall
-        rise, sag = rng.uniform(0.05, 0.6) * tall, rng.uniform(0.0, 0.1) * tall
-        picture = Image.fromarray(np.pad(digit, pad))
-        low = bottom + pad
-        ImageDraw.Draw(picture).line([(x, low - 0.1 * tall), (x - 0.3 * reach, low + sag),
-                                      (x - reach, low + sag), (x - 1.25 * reach, low - rise)],
-                                     fill=255, width=pen, joint="curve")
-        return np.asarray(picture)
+            draw.line([(x - half, bottom), (x + half, bottom)], fill=255, width=pen)
     elif label == 9:  # the tail curls back to the left, as in a "g"
         x, reach = centre(bottom), rng.uniform(0.15, 0.5) * tall
         rise = rng.uniform(0.05, 0.35) * tall
@@ -146,13 +129,11 @@ def written_the_continental_way(digit: np.ndarray, label: int, rng: np.random.Ge
 
 
 def handwriting_variant(digit: np.ndarray, rng: np.random.Generator, label: int | None = None,
-                        elastic: bool = False, open_fours: bool = False,
-                        swept_strokes: bool = False) -> np.ndarray:
+                        elastic: bool = False, open_fours: bool = False) -> np.ndarray:
     """One MNIST digit (uint8 28x28, light on black) as a random real-world scan, read back.
 
     With its `label`, a 1, 7 or 9 (and with `open_fours` a 4) may also be written the continental
-    way (`written_the_continental_way`, which also takes `swept_strokes`); with `elastic`, half
-    the digits are also bent (`elastic_warp`).
+    way; with `elastic`, half the digits are also bent (`elastic_warp`).
 
     Examples:
         >>> digit = np.zeros((28, 28), "uint8"); digit[6:22, 12:16] = 255   # a "1"
@@ -163,14 +144,10 @@ def handwriting_variant(digit: np.ndarray, rng: np.random.Generator, label: int 
     from PIL import Image, ImageFilter
 
     if label is not None:
-        rewritten = written_the_continental_way(digit, label, rng, open_fours, swept_strokes)
-        # a swept 9 comes on a wider page: the way back (below) is then the digit unwritten
-        digit, fallback = rewritten, rewritten if rewritten.shape == digit.shape else digit
-    else:
-        fallback = digit
+        digit = written_the_continental_way(digit, label, rng, open_fours)
     rows, cols = np.flatnonzero(digit.max(1) > 0), np.flatnonzero(digit.max(0) > 0)
     if rows.size == 0:
-        return fallback
+        return digit
     picture = Image.fromarray(digit[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1])
     picture = picture.crop((-4, -4, picture.width + 4, picture.height + 4))  # room to rotate
     if elastic and rng.random() < 0.5:
@@ -185,7 +162,7 @@ def handwriting_variant(digit: np.ndarray, rng: np.random.Generator, label: int 
     ink = np.asarray(picture)
     rows, cols = np.flatnonzero(ink.max(1) > 40), np.flatnonzero(ink.max(0) > 40)
     if rows.size == 0:
-        return fallback
+        return digit
     picture = Image.fromarray(ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1])
     side = int(rng.integers(10, 33))  # the scan's box
     if rng.random() < 0.5:  # stretched to fill the box, as many scanned sets were
@@ -211,18 +188,19 @@ def handwriting_variant(digit: np.ndarray, rng: np.random.Generator, label: int 
             warnings.simplefilter("ignore")
             return normalize_digit(page, invert=True)
     except ValueError:  # the warp left no stroke standing: keep the digit as it was
-        return fallback
+        return digit
 
 
 def _variants_chunk(args) -> np.ndarray:
-    digits, labels, seed, start, forms = args
-    return np.stack([handwriting_variant(d, np.random.default_rng([seed, start + i]), label, **forms)
+    digits, labels, seed, start, elastic, open_fours = args
+    return np.stack([handwriting_variant(d, np.random.default_rng([seed, start + i]), label, elastic,
+                                         open_fours)
                      for i, (d, label) in enumerate(zip(digits, labels, strict=True))])
 
 
 def handwriting_variants(digits: np.ndarray, labels=None, seed: int = 0,
                          workers: int | None = None, elastic: bool = False,
-                         open_fours: bool = False, swept_strokes: bool = False) -> np.ndarray:
+                         open_fours: bool = False) -> np.ndarray:
     """One `handwriting_variant` of every digit; digit ``i``'s depends only on `seed` and ``i``.
 
     Examples:
@@ -232,8 +210,7 @@ def handwriting_variants(digits: np.ndarray, labels=None, seed: int = 0,
     """
     digits = np.asarray(digits, dtype="uint8")
     labels = [None] * len(digits) if labels is None else [int(label) for label in labels]
-    forms = {"elastic": elastic, "open_fours": open_fours, "swept_strokes": swept_strokes}
-    chunks = [(digits[i:i + CHUNK], labels[i:i + CHUNK], seed, i, forms)
+    chunks = [(digits[i:i + CHUNK], labels[i:i + CHUNK], seed, i, elastic, open_fours)
               for i in range(0, len(digits), CHUNK)]
     workers = workers or min(len(chunks), os.cpu_count() or 1)
     if workers <= 1 or len(chunks) == 1:

@@ -29,7 +29,7 @@ class Recipe:
     randomly shifts training digits by up to that many pixels; `augment="handwriting"` adds a
     scanned-handwriting rewrite of each (`seqmnist_zoo.inputs.augment`): `rewrites` of them, epoch
     k reading rewrite k mod `rewrites`, bent as well when `elastic`, half the 4s opened when
-    `open_fours`, 9s' tails and 1s' feet swept when `swept_strokes`; `start_from` names the weights
+    `open_fours`; `start_from` names the weights
     tag training starts from. The last `validation_size` training images (after a seeded
     shuffle) select the best epoch; the test set only reports.
 
@@ -54,8 +54,6 @@ class Recipe:
     elastic: bool = False
     # With augment: half the 4s are also rewritten open, their stem starting at the crossbar.
     open_fours: bool = False
-    # With augment: 9s' tails swept further left and up, half the 1s' feet rising to the right.
-    swept_strokes: bool = False
     # A weights tag to start from (fine-tuning) instead of random weights.
     start_from: str | None = None
 

@@ -37,43 +37,6 @@ def test_a_nine_gets_a_tail_curling_back_to_the_left_at_the_bottom():
     assert rows.min() >= 14 and cols.min() < 13  # low, and left of the stem
 
 
-def _nine():
-    nine = _bar()
-    nine[4:12, 8:15] = 255  # a loop-ish head on the stem
-    return nine
-
-
-def test_a_swept_nines_tail_reaches_further_left_and_higher_on_a_wider_page():
-    reach = []  # how far left of the stem, and how high above the bottom, each tail's ink goes
-    for seed in range(40):
-        out = written_the_continental_way(_nine(), 9, np.random.default_rng(seed), swept_strokes=True)
-        if out.shape == (28, 28):
-            assert (out == _nine()).all()  # this 9 was left as it was
-            continue
-        assert out.shape == (52, 52)
-        assert (out[12:40, 12:40] >= _nine()).all()  # the digit itself is kept, 12 px in
-        rows, cols = np.nonzero(out > 127)
-        reach.append((13 + 12 - cols.min(), 23 + 12 - rows[cols == cols.min()].min()))
-    assert len(reach) >= 10
-    # the plain curl reaches at most 1.3 x 0.5 of the height left (13 px) and 0.35 of it up (7 px)
-    assert max(left for left, _ in reach) > 14 and max(up for _, up in reach) > 8
-
-
-def test_a_swept_ones_foot_may_rise_to_the_right():
-    rising = 0
-    for seed in range(60):
-        out = written_the_continental_way(_bar(), 1, np.random.default_rng(seed), swept_strokes=True)
-        added = (out > 127) & ~(_bar() > 127)
-        rising += bool(added[16:22, 16:].any())  # right of the stem, above its foot
-    assert rising >= 3
-
-
-def test_swept_rewrites_come_back_as_28x28_digits():
-    digits = np.stack([_nine()] * 6 + [_bar()] * 6)
-    out = handwriting_variants(digits, [9] * 6 + [1] * 6, seed=1, workers=1, swept_strokes=True)
-    assert out.shape == (12, 28, 28) and out.dtype == np.uint8 and (out.max((1, 2)) > 127).all()
-
-
 def test_a_seven_gets_a_crossbar_and_other_digits_are_left_alone():
     seven = _bar()
     seven[4:6, 6:15] = 255
