@@ -156,19 +156,17 @@ def _is_hdf5(path) -> bool:
 
 
 def _layers_with_weights(path) -> list[str]:
-    """The top-level layers that hold weights in a Keras 3 ``.weights.h5`` file."""
+    """The top-level layers that hold weights in a Keras 3 ``.weights.h5`` file (none if unreadable)."""
     import h5py
 
-    with h5py.File(path, "r") as file:
-        layers = file.get("layers", {})
-        held = []
-        for name in layers:
-            found = []
-            layers[name].visit(lambda item, group=layers[name], found=found:
-                               found.append(item) if isinstance(group[item], h5py.Dataset) else None)
-            if found:
-                held.append(name)
-        return sorted(held)
+    def holds_data(group) -> bool:  # visititems returns the first value that is not None
+        return group.visititems(lambda _, item: True if isinstance(item, h5py.Dataset) else None) is not None
+
+    try:
+        with h5py.File(path, "r") as file:
+            return sorted(name for name, group in file.get("layers", {}).items() if holds_data(group))
+    except OSError:
+        return []
 
 
 def _mismatch(err: Exception, path=None) -> str:
