@@ -56,6 +56,15 @@ def test_docs_quick_start_is_the_readmes():
     assert "```bash" in (REPO / "README.md").read_text().split("## Quick start", 1)[1]
 
 
+def test_the_readmes_opening_example_runs_from_the_checkout(monkeypatch, mnist_npz):
+    monkeypatch.chdir(REPO)
+    monkeypatch.setenv("SEQMNIST_ZOO_DATA", str(mnist_npz))
+    code = (REPO / "README.md").read_text().split("```python\n", 1)[1].split("```", 1)[0]
+    scope = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    assert scope["model"].predict(scope["images"][:100], verbose=0).shape == (100, 10)
+
+
 def test_readme_results_table_is_generated_from_the_manifest():
     from tools.cards import fill_sections
 

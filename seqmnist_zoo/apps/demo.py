@@ -184,7 +184,12 @@ def launch(host: str = "127.0.0.1", port: int = 7860, families=None, block: bool
 
 
 def require_gradio():
-    """The gradio module, or a one-line error saying how to install the version the demo needs."""
+    """The gradio module, or a one-line error saying how to install the version the demo needs.
+
+    Examples:
+        >>> require_gradio().__name__
+        'gradio'
+    """
     try:
         import gradio
     except ImportError:

@@ -355,7 +355,7 @@ def _prepare_one(gray: np.ndarray, invert: bool | None, raw: bool, each_digit: b
     if gray.shape != (FRAME, FRAME):
         raise InvalidArgumentError(
             f"raw input must already be 28x28 MNIST-form pixels; got {gray.shape[1]}x{gray.shape[0]} "
-            "(without raw, or --raw at the CLI, any picture is normalised)")
+            "(drop raw=True, or --raw at the CLI, to have any picture normalised)")
     gray = 255.0 - gray if invert else gray
     return [np.round(np.clip(gray, 0, 255)).astype("uint8")]
 
