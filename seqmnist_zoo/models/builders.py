@@ -130,12 +130,13 @@ def build_model(
     if weights_path is not None:
         shipped = str(weights) in spec.pretrained_tags  # checked by its hash: not the user's file
         failure = WeightsError if shipped else WeightsMismatchError
-        if not _is_hdf5(weights_path):
-            raise failure(f"{weights_path} is not a Keras weights file (not HDF5); accepted: a "
-                          ".weights.h5 file written by `seqmnist-zoo train` or model.save_weights")
         try:
             model.load_weights(weights_path)
         except Exception as err:
+            if not _is_hdf5(weights_path):  # asked only when a load fails: HDF5's own words mislead
+                raise failure(f"{weights_path} is not a Keras weights file (not HDF5); accepted: a "
+                              ".weights.h5 file written by `seqmnist-zoo train` or model.save_weights"
+                              ) from err
             raise failure(
                 f"could not load {weights_path} into {family}(timesteps={timesteps}, "
                 f"units={config['units']}, classes={classes}): {_mismatch(err, weights_path)}; load it "

@@ -229,9 +229,10 @@ def test_api_answers_concurrent_requests_and_memory_stays_flat(server, tmp_path)
     with ThreadPoolExecutor(50) as pool:
         answers = list(pool.map(ask, range(50)))
     assert all("answers 7" in a for a in answers)
+    # 200 more (was 500: 280 s of CI's 30 minutes); a leak of 0.75 MiB per request still fails.
     before = _rss_mb(process.pid)
     with ThreadPoolExecutor(8) as pool:
-        answers = list(pool.map(ask, range(500)))
+        answers = list(pool.map(ask, range(200)))
     after = _rss_mb(process.pid)
     assert all("answers 7" in a for a in answers)
     assert after - before < 150, f"server memory grew from {before:.0f} to {after:.0f} MiB"
