@@ -231,6 +231,16 @@ def _refuse_to_replace(folder, overwrite: bool, what: str) -> None:
                                "them, or choose another folder")
 
 
+def _refuse_folder_being_read(folder, images) -> None:
+    """--save-inputs may not name a folder this run reads: the next run would read its own output."""
+    target = Path(folder).resolve()
+    for image in images:
+        if Path(image).is_dir() and Path(image).resolve() == target:
+            raise click.UsageError(f"--save-inputs {folder} is a folder being read: the next run would "
+                                   "read the saved 28x28 digits and contact sheet as pictures; choose "
+                                   "another folder")
+
+
 def _load(name: str, weights: str, timesteps, units):
     """Build NAME with `weights`; a file's sibling JSON record (from `train`) supplies its config."""
     get_model_spec(name)
@@ -273,6 +283,7 @@ def predict(name, images, weights, top_k, invert, raw, save_inputs, overwrite, e
     """
     get_model_spec(name)
     if save_inputs:
+        _refuse_folder_being_read(save_inputs, images)
         _refuse_to_replace(save_inputs, overwrite, "the pictures of an earlier run")
     prepared = _prepared(images, invert=invert, raw=raw, each_digit=each_digit)
     failed = [item for item in prepared if not item.ok]

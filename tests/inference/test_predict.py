@@ -94,6 +94,13 @@ def test_save_inputs_twice_refuses_then_replaces_with_overwrite(digits_folder, t
                                                       "contact_sheet.png", "saved_inputs.txt"]
 
 
+def test_save_inputs_into_the_folder_being_read_is_refused_even_with_overwrite(digits_folder, run_cli):
+    before = sorted(p.name for p in digits_folder.iterdir())
+    code, out, err = run_cli("predict", "lstm", digits_folder, "--save-inputs", digits_folder, "--overwrite")
+    assert code == 2 and "is a folder being read" in err and "Traceback" not in err, err
+    assert out == "" and sorted(p.name for p in digits_folder.iterdir()) == before
+
+
 def test_saved_inputs_of_a_picture_read_digit_by_digit_keep_their_number(tmp_path):
     from seqmnist_zoo.inference.predict import DigitPrediction
     from seqmnist_zoo.reports import write_inputs
