@@ -19,6 +19,11 @@ RULED_LINE = 0.6  # a straight run across this share of the page is a ruled (or 
 LINE_THICKNESS = 0.04  # ruled lines are at most this share of the page's height thick
 STROKE_LIKE = 0.35  # a mark whose stroke width is under this share of its size is drawn, not a blot
 DIGIT_SIZED = 0.6  # marks at least this share of the largest mark's height count as digits
+# A stroke's pixels have more stroke neighbours than the page's ink share; scattered noise's do
+# not (a one-pixel line still has two of eight). Only pages this many pixels a side are judged:
+# on a smaller scan a digit's own strokes fill much of the page.
+CLUSTERING = 0.1
+JUDGED_SIDE = 16
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,12 @@ def digit_marks(ink: np.ndarray) -> list[Mark]:
     labels, count = ndimage.label(stroke, structure=np.ones((3, 3)))
     if count == 0:
         raise NoDigitError("no digit found: no stroke stands above the paper; is the picture blank?")
+    clustering = stroke_clustering(stroke)
+    if min(stroke.shape) >= JUDGED_SIDE and clustering < CLUSTERING:
+        raise NoDigitError(
+            f"no digit found: the ink is scattered like noise, not drawn in strokes (a stroke "
+            f"pixel's neighbours are ink no more often than the page's {stroke.mean():.0%} share "
+            f"of ink would give); is it a picture of noise or texture?")
     boxes = ndimage.find_objects(labels)
     areas = np.bincount(labels.ravel(), minlength=count + 1)[1:]
     # specks of noise are no mark (and would make grouping slow), unless nothing else is there
@@ -86,6 +97,24 @@ def digit_marks(ink: np.ndarray) -> list[Mark]:
     beside = [m for m in drawn if m.height >= DIGIT_SIZED * main.height and _overlap(
         (m.top, m.bottom), (main.top, main.bottom)) >= 0.5 * min(m.height, main.height)]
     return sorted(beside, key=lambda m: (m.left, -m.mass))
+
+
+def stroke_clustering(stroke: np.ndarray) -> float:
+    """How much more often a stroke pixel's eight neighbours are stroke than the page's ink share.
+
+    About 0 for scattered noise of any density, well above 0 for drawn lines.
+
+    Examples:
+        >>> line = np.zeros((40, 40), bool); line[5:35, 20] = True
+        >>> noise = np.random.default_rng(0).random((40, 40)) < 0.3
+        >>> round(stroke_clustering(line), 2), abs(stroke_clustering(noise)) < 0.05
+        (0.22, True)
+    """
+    padded = np.pad(stroke, 1).astype("float32")
+    height, width = stroke.shape
+    neighbours = sum(padded[1 + dy:1 + dy + height, 1 + dx:1 + dx + width]
+                     for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx)
+    return float(neighbours[stroke].mean() / 8.0 - stroke.mean())
 
 
 def main_mark(marks: list[Mark]) -> Mark:

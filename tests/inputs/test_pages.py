@@ -172,6 +172,17 @@ def test_a_noise_picture_is_refused_as_noise_not_as_faint_ink():
         normalize_digit(np.full((40, 30), 200.0))
 
 
+@pytest.mark.parametrize(("side", "density"), [(side, density) for side in (16, 28, 64, 200)
+                                                for density in (0.5, 0.2, 0.05, 0.01, 0.002)
+                                                if side * side * density >= 4])  # a few dots at least
+def test_black_and_white_noise_is_refused_as_scattered_ink(side, density):
+    # every pixel pure black or white: the grey-level noise test cannot tell it from strokes
+    dots = np.random.default_rng(side).random((side, side)) < density
+    for picture in (np.where(dots, 0.0, 255.0), np.where(dots, 255.0, 0.0)):
+        with pytest.raises(NoDigitError, match="scattered like noise"):
+            normalize_digit(picture)
+
+
 def test_an_unexpected_failure_is_that_pictures_error_not_the_batchs(monkeypatch):
     from seqmnist_zoo.inputs import preprocess
 
