@@ -45,6 +45,12 @@ class ClipNorm(click.ParamType):
         return number
 
 
+class Integers(click.IntRange):
+    """click's IntRange, named so that a refusal reads "'2.5' is not a valid integer"."""
+
+    name = "integer"
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="seqmnist-zoo")
 @click.option("-v", "--verbose", is_flag=True,
@@ -123,8 +129,8 @@ def info(name, as_json):
 
 @cli.command()
 @click.argument("name")
-@click.option("--epochs", type=click.IntRange(min=1), help="Override the recipe's epochs.")
-@click.option("--batch-size", type=click.IntRange(min=1), help="Override the batch size.")
+@click.option("--epochs", type=Integers(min=1), help="Override the recipe's epochs.")
+@click.option("--batch-size", type=Integers(min=1), help="Override the batch size.")
 @click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True))
 @click.option("--timesteps", type=int, help="Rows per image; any divisor of 784.")
 @click.option("--units", help="Hidden units; a comma list for stacked_lstm (e.g. 128,64).")
@@ -132,7 +138,7 @@ def info(name, as_json):
               help="Gradient-norm clip: a positive number, or 'none' to train without clipping.")
 @click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), help="Dropout before the head.")
 @click.option("--seed", type=int, help="Override the recipe's seed.")
-@click.option("--train-samples", type=click.IntRange(min=10),
+@click.option("--train-samples", type=Integers(min=10),
               help="Fit on only N images (quick runs); validation shrinks to N/5.")
 @click.option("--logdir", type=click.Path(file_okay=False), help="TensorBoard log folder.")
 @click.option("--output", type=click.Path(dir_okay=False),
@@ -232,11 +238,14 @@ def _refuse_to_replace(folder, overwrite: bool, what: str) -> None:
 
 
 def _refuse_folder_being_read(folder, images) -> None:
-    """--save-inputs may not name a folder this run reads: the next run would read its own output."""
+    """--save-inputs may not name a folder this run reads, or one holding a picture it reads: the
+    next run of that folder would read the saved digits as pictures."""
     target = Path(folder).resolve()
-    for image in images:
-        if Path(image).is_dir() and Path(image).resolve() == target:
-            raise click.UsageError(f"--save-inputs {folder} is a folder being read: the next run would "
+    for image in map(Path, images):
+        read_here = image if image.is_dir() else image.parent
+        if read_here.resolve() == target:
+            what = "a folder being read" if image.is_dir() else f"the folder of {image}"
+            raise click.UsageError(f"--save-inputs {folder} is {what}: a run reading that folder would "
                                    "read the saved 28x28 digits and contact sheet as pictures; choose "
                                    "another folder")
 
@@ -261,7 +270,7 @@ def _load(name: str, weights: str, timesteps, units):
 @click.argument("images", nargs=-1, required=True, type=click.Path())
 @click.option("--weights", help="A tag or a .weights.h5 file [default: mnist-robust where shipped, "
                                  "it reads real handwriting better; else mnist].")
-@click.option("--top-k", type=click.IntRange(1, 10), default=3, show_default=True,
+@click.option("--top-k", type=Integers(1, 10), default=3, show_default=True,
               help="How many digits to show per image, most likely first.")
 @click.option("--invert/--no-invert", default=None,
               help="Force reading the picture as dark ink on light paper (or not); default: detect.")
@@ -372,7 +381,7 @@ def read(name, image, weights, invert, raw, gif, overwrite, as_json):
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to bind; 0.0.0.0 makes the page reachable from other machines.")
-@click.option("--port", type=click.IntRange(1, 65535), default=7860, show_default=True)
+@click.option("--port", type=Integers(1, 65535), default=7860, show_default=True)
 def demo(host, port):
     """Serve a local page where you draw a digit and watch every family read it."""
     from .demo import launch, require_gradio
@@ -448,11 +457,11 @@ class _TuneCommand(click.Command):
 @click.argument("name")
 @click.option("--tuner", "tuner_kind", type=click.Choice(["random", "hyperband", "bayesian", "grid"]),
               help="Search algorithm (default: the space file's, else random).")
-@click.option("--max-trials", type=click.IntRange(min=1), help="Trials in all (default 10).")
-@click.option("--epochs", type=click.IntRange(min=1), help="Epochs per trial (default 3).")
-@click.option("--executions-per-trial", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option("--train-samples", type=click.IntRange(min=10), help="Search on only N images.")
-@click.option("--batch-size", type=click.IntRange(min=1), help="Default: the family's recipe.")
+@click.option("--max-trials", type=Integers(min=1), help="Trials in all (default 10).")
+@click.option("--epochs", type=Integers(min=1), help="Epochs per trial (default 3).")
+@click.option("--executions-per-trial", type=Integers(min=1), default=1, show_default=True)
+@click.option("--train-samples", type=Integers(min=10), help="Search on only N images.")
+@click.option("--batch-size", type=Integers(min=1), help="Default: the family's recipe.")
 @click.option("--space", help="A shipped space's name (listed below) or a JSON space file.")
 @click.option("--directory", default="tuning_runs", show_default=True, type=click.Path(file_okay=False))
 @click.option("--project-name", help="Default: NAME. Re-running the same project resumes it.")
@@ -463,7 +472,7 @@ class _TuneCommand(click.Command):
               show_default=True, help="mirrored: tf.distribute.MirroredStrategy over local GPUs.")
 @click.option("--tuner-id", help="Distributed search: 'chief', or a worker id such as tuner0.")
 @click.option("--oracle-ip", help="Distributed search: the chief's address.")
-@click.option("--oracle-port", type=click.IntRange(1, 65535), help="Distributed search: its port.")
+@click.option("--oracle-port", type=Integers(1, 65535), help="Distributed search: its port.")
 def tune(name, tuner_kind, max_trials, epochs, executions_per_trial, train_samples, batch_size,
          space, directory, project_name, overwrite, logdir, seed, distribution, tuner_id,
          oracle_ip, oracle_port):

@@ -20,8 +20,8 @@ LINE_THICKNESS = 0.04  # ruled lines are at most this share of the page's height
 STROKE_LIKE = 0.35  # a mark whose stroke width is under this share of its size is drawn, not a blot
 DIGIT_SIZED = 0.6  # marks at least this share of the largest mark's height count as digits
 # A stroke's pixels have more stroke neighbours than the page's ink share; scattered noise's do
-# not (a one-pixel line still has two of eight). Only pages this many pixels a side are judged:
-# on a smaller scan a digit's own strokes fill much of the page.
+# not (`stroke_clustering`). Only pages this many pixels a side are judged: on a smaller scan a
+# digit's own strokes fill much of the page.
 CLUSTERING = 0.1
 JUDGED_SIDE = 16
 
@@ -100,21 +100,26 @@ def digit_marks(ink: np.ndarray) -> list[Mark]:
 
 
 def stroke_clustering(stroke: np.ndarray) -> float:
-    """How much more often a stroke pixel's eight neighbours are stroke than the page's ink share.
+    """How much more often a stroke pixel's eight neighbours are stroke than the page's ink share,
+    as a share of what more is possible (1: every neighbour is ink; 0: no more than chance).
 
-    About 0 for scattered noise of any density, well above 0 for drawn lines.
+    About 0 for scattered noise of any density, well above 0 for drawn lines, also for a bold
+    digit that fills most of a tight crop.
 
     Examples:
         >>> line = np.zeros((40, 40), bool); line[5:35, 20] = True
         >>> noise = np.random.default_rng(0).random((40, 40)) < 0.3
         >>> round(stroke_clustering(line), 2), abs(stroke_clustering(noise)) < 0.05
-        (0.22, True)
+        (0.23, True)
     """
     padded = np.pad(stroke, 1).astype("float32")
     height, width = stroke.shape
     neighbours = sum(padded[1 + dy:1 + dy + height, 1 + dx:1 + dx + width]
                      for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx)
-    return float(neighbours[stroke].mean() / 8.0 - stroke.mean())
+    share = float(stroke.mean())
+    if share >= 1.0:
+        return 0.0
+    return (float(neighbours[stroke].mean()) / 8.0 - share) / (1.0 - share)
 
 
 def main_mark(marks: list[Mark]) -> Mark:

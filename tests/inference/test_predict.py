@@ -99,6 +99,10 @@ def test_save_inputs_into_the_folder_being_read_is_refused_even_with_overwrite(d
     code, out, err = run_cli("predict", "lstm", digits_folder, "--save-inputs", digits_folder, "--overwrite")
     assert code == 2 and "is a folder being read" in err and "Traceback" not in err, err
     assert out == "" and sorted(p.name for p in digits_folder.iterdir()) == before
+    code, out, err = run_cli("predict", "lstm", digits_folder / "digit_5.png", "--save-inputs",
+                             digits_folder, "--overwrite")
+    assert code == 2 and "is the folder of" in err and "Traceback" not in err, err
+    assert sorted(p.name for p in digits_folder.iterdir()) == before
 
 
 def test_saved_inputs_of_a_picture_read_digit_by_digit_keep_their_number(tmp_path):
