@@ -75,8 +75,7 @@ def digit_marks(ink: np.ndarray) -> list[Mark]:
     labels, count = ndimage.label(stroke, structure=np.ones((3, 3)))
     if count == 0:
         raise NoDigitError("no digit found: no stroke stands above the paper; is the picture blank?")
-    clustering = stroke_clustering(stroke)
-    if min(stroke.shape) >= JUDGED_SIDE and clustering < CLUSTERING:
+    if min(stroke.shape) >= JUDGED_SIDE and stroke_clustering(stroke) < CLUSTERING:
         raise NoDigitError(
             f"no digit found: the ink is scattered like noise, not drawn in strokes (a stroke "
             f"pixel's neighbours are ink no more often than the page's {stroke.mean():.0%} share "
@@ -112,14 +111,14 @@ def stroke_clustering(stroke: np.ndarray) -> float:
         >>> round(stroke_clustering(line), 2), abs(stroke_clustering(noise)) < 0.05
         (0.23, True)
     """
-    padded = np.pad(stroke, 1).astype("float32")
+    padded = np.pad(stroke, 1).astype("uint8")  # at most 8 neighbours: uint8 sums are exact
     height, width = stroke.shape
     neighbours = sum(padded[1 + dy:1 + dy + height, 1 + dx:1 + dx + width]
                      for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx)
     share = float(stroke.mean())
     if share >= 1.0:
         return 0.0
-    return (float(neighbours[stroke].mean()) / 8.0 - share) / (1.0 - share)
+    return (float(neighbours[stroke].mean(dtype="float64")) / 8.0 - share) / (1.0 - share)
 
 
 def main_mark(marks: list[Mark]) -> Mark:
