@@ -98,9 +98,12 @@ def read_picture(path) -> np.ndarray:
         raise InvalidArgumentError(f"{path}: the picture is larger than {MAX_PIXELS:,} pixels; "
                                    "scale it down first") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
-        raise InvalidArgumentError(
-            f"{path}: not a readable image ({_first_line(err, path)}); accepted: {', '.join(SUFFIXES)}"
-        ) from None
+        suffix = path.suffix.lower()
+        # a name the reader accepts holding bytes it cannot read: the list of names would not help
+        hint = (f"is the {suffix} file damaged, cut short or another kind renamed?" if suffix in SUFFIXES
+                else f"accepted: {', '.join(SUFFIXES)}")
+        reason = _first_line(err, path)
+        raise InvalidArgumentError(f"{path}: not a readable image ({reason}); {hint}") from None
 
 
 def pil_to_grayscale(image) -> np.ndarray:

@@ -81,6 +81,17 @@ def test_bad_pictures_are_one_line_errors(tmp_path, write, message):
     assert "\n" not in str(caught.value) and str(caught.value).count(str(path)) == 1
 
 
+def test_an_unreadable_picture_is_named_damaged_or_its_kind_not_accepted(tmp_path):
+    (tmp_path / "cut.png").write_bytes(_png_bytes()[:60])
+    damaged = (r"cut\.png: not a readable image \(.*\); "
+               r"is the \.png file damaged, cut short or another kind renamed\?$")
+    with pytest.raises(InvalidArgumentError, match=damaged):
+        read_picture(tmp_path / "cut.png")
+    (tmp_path / "notes.txt").write_text("a shopping list")
+    with pytest.raises(InvalidArgumentError, match=r"notes\.txt: not a readable image .*; accepted: \.png"):
+        read_picture(tmp_path / "notes.txt")
+
+
 def test_an_empty_file_is_named_empty_whatever_its_kind(tmp_path):
     for name in ("empty.png", "empty.npy"):
         (tmp_path / name).write_bytes(b"")
