@@ -25,6 +25,8 @@ import sys
 import time
 from pathlib import Path
 
+from seqmnist_zoo.training.environment import cpu_name
+
 FAMILIES = ["lstm", "gru", "bilstm", "stacked_lstm", "simple_rnn"]
 BATCH = 128
 HERE = Path(__file__).resolve().parent
@@ -344,7 +346,7 @@ def main() -> None:
 
     results = {case: _median(runs) for case, runs in samples.items()}
     report = {
-        "machine": {"cpu": _cpu_name(), "cores": os.cpu_count(), "python": platform.python_version(),
+        "machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "python": platform.python_version(),
                     "load_average_before": round(load_before, 2), **_versions()},
         "rounds": rounds, "max_rounds": max_rounds, "quick": args.quick, "batch_size": BATCH,
         "training": {name: _training_row(results, samples, name, have_torch) for name in families},
@@ -441,16 +443,6 @@ def _verdicts(training: dict) -> list[str]:
             parts.append(f"within the noise (the ratio's range spans 1): {', '.join(mixed)}")
         lines.append(f"Zoo vs {label}: " + "; ".join(parts) + ".")
     return lines
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def _versions() -> dict:

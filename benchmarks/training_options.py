@@ -30,6 +30,8 @@ import sys
 import time
 from pathlib import Path
 
+from seqmnist_zoo.training.environment import cpu_name
+
 OPTIONS = ["plain", "unrolled", "symbolic", "fused_float32", "one_chain", "xla", "bf16", "tfdata",
            "jax_scan", "jax_unrolled", "default_threads"]
 BATCH, STEPS = 128, 48
@@ -117,7 +119,8 @@ def main() -> None:
                   "markdown": "\n\n".join(families_table(measured, option) for option in options[1:])}
     print(record["markdown"])
     if args.output:
-        record.update(rounds=args.rounds, batch_size=BATCH, steps=STEPS)
+        record.update(rounds=args.rounds, batch_size=BATCH, steps=STEPS,
+                      machine={"cpu": cpu_name(), "cores": os.cpu_count()})
         args.output.write_text(json.dumps(record, indent=2) + "\n")
 
 
@@ -159,10 +162,14 @@ def slow_processes(values: list[float]) -> int:
     return sum(v < 0.75 * max(values) for v in values)
 
 
+def _machine() -> str:
+    return f"{cpu_name()}, {os.cpu_count()} cores"
+
+
 def options_table(family: str, samples: dict[str, list[float]]) -> str:
     """Each option's images/s and its per-round ratio to the shipped path, median (min–max)."""
     rounds = len(samples["plain"])
-    lines = [f"Training `{family}` on the CPU, batch {BATCH}, {STEPS} steps per case, "
+    lines = [f"Training `{family}` on the CPU ({_machine()}), batch {BATCH}, {STEPS} steps per case, "
              f"{rounds} interleaved round(s), each case in a fresh process "
              "(`python benchmarks/training_options.py`):", "",
              "| option | images/s | vs the shipped path | verdict | slow processes |",
@@ -182,8 +189,9 @@ def options_table(family: str, samples: dict[str, list[float]]) -> str:
 def families_table(measured: dict[str, dict[str, list[float]]], option: str) -> str:
     """One option against the shipped path, family by family, with the slow processes of each."""
     rounds = len(next(iter(measured.values()))["plain"])
-    lines = [f"Training on the CPU, batch {BATCH}, {STEPS} steps per case, {rounds} interleaved "
-             "round(s), each case in a fresh process, the shipped path (one thread per op) "
+    lines = [f"Training on the CPU ({_machine()}), batch {BATCH}, {STEPS} steps per case, "
+             f"{rounds} interleaved round(s), each case in a fresh process, the shipped path "
+             "(one thread per op) "
              f"against this option: {DESCRIPTIONS[option]} (`python benchmarks/training_options.py "
              f"--family {','.join(measured)} --rounds {rounds} --options plain {option}`):", "",
              "| family | shipped path, images/s | this option, images/s | this option / shipped path "

@@ -2,10 +2,12 @@
 not in assertions here)."""
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
 from conftest import PYTHON, REPO
+from seqmnist_zoo.training.environment import cpu_name
 from tools.cards import benchmark_section
 
 
@@ -97,6 +99,7 @@ def test_training_options_verdicts_and_readme_section():
     table = options.options_table("lstm", {"plain": [100.0, 80.0], "xla": [150.0, 90.0],
                                           "bf16": [90.0, 100.0]})
     assert table.endswith("Faster than the shipped path in every round: XLA (`jit_compile=True`).")
+    assert table.startswith(f"Training `lstm` on the CPU ({cpu_name()}, {os.cpu_count()} cores), batch")
     readme = (REPO / "README.md").read_text()
     section = readme.split("<!-- training_options:start -->\n", 1)[1].split("<!-- training_options:end")[0]
     record = REPO / "benchmarks" / "training_options_lstm.json"
