@@ -59,7 +59,7 @@ def read_file(path) -> list[np.ndarray]:
     """
     path = Path(path)
     if path.is_file() and path.stat().st_size == 0:
-        raise InvalidArgumentError(f"{path}: the file is empty (0 bytes); accepted: {', '.join(SUFFIXES)}")
+        raise InvalidArgumentError(f"{path}: the file is empty (0 bytes); {_unreadable_hint(path)}")
     if path.suffix.lower() == ".npy":
         try:
             array = np.load(path, allow_pickle=False)
@@ -98,12 +98,17 @@ def read_picture(path) -> np.ndarray:
         raise InvalidArgumentError(f"{path}: the picture is larger than {MAX_PIXELS:,} pixels; "
                                    "scale it down first") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
-        suffix = path.suffix.lower()
-        # a name the reader accepts holding bytes it cannot read: the list of names would not help
-        hint = (f"is the {suffix} file damaged, cut short or another kind renamed?" if suffix in SUFFIXES
-                else f"accepted: {', '.join(SUFFIXES)}")
-        reason = _first_line(err, path)
+        reason, hint = _first_line(err, path), _unreadable_hint(path)
         raise InvalidArgumentError(f"{path}: not a readable image ({reason}); {hint}") from None
+
+
+def _unreadable_hint(path: Path) -> str:
+    """What to check about a file that holds no readable picture: for a name the reader accepts,
+    the file itself (the list of accepted names would not help); for any other, that list."""
+    suffix = path.suffix.lower()
+    if suffix in SUFFIXES:
+        return f"is the {suffix} file damaged, cut short or another kind renamed?"
+    return f"accepted: {', '.join(SUFFIXES)}"
 
 
 def pil_to_grayscale(image) -> np.ndarray:

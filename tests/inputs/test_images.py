@@ -95,8 +95,13 @@ def test_an_unreadable_picture_is_named_damaged_or_its_kind_not_accepted(tmp_pat
 def test_an_empty_file_is_named_empty_whatever_its_kind(tmp_path):
     for name in ("empty.png", "empty.npy"):
         (tmp_path / name).write_bytes(b"")
-        with pytest.raises(InvalidArgumentError, match=rf"{name}: the file is empty \(0 bytes\)"):
+        with pytest.raises(InvalidArgumentError, match=rf"{name}: the file is empty \(0 bytes\); is the "
+                                                       r"\.(png|npy) file damaged"):
             read_file(tmp_path / name)
+    (tmp_path / "empty.txt").write_bytes(b"")
+    not_a_picture = r"empty\.txt: the file is empty \(0 bytes\); accepted: \.png"
+    with pytest.raises(InvalidArgumentError, match=not_a_picture):
+        read_file(tmp_path / "empty.txt")
 
 
 def _png_bytes():
