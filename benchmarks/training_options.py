@@ -4,13 +4,16 @@
 
 Trains the family on the zoo's CPU path as it ships (``plain``: `cpu_fast_path`, the fused LSTM/GRU
 loops of `seqmnist_zoo.training.fused_rnn` with this CPU's matmul type, several steps per execution,
-one TensorFlow thread per op as `seqmnist_zoo.use_training_threads` sets it) and
+one TensorFlow thread per op as `seqmnist_zoo.use_training_threads` sets it, batches from
+`seqmnist_zoo.training.batches`) and
 with one change at a time, each case in a fresh process, interleaved round by round: the stock
 layers unrolled under autodiff (``unrolled``, the path the zoo shipped before the fused loops),
 the fused loops as a symbolic loop instead of unrolled (``symbolic``, what short tuning trials
 run), with float32 matmuls (``fused_float32``) or with the batch in one chain instead of
 two (``one_chain``), compiled with XLA (``xla``), the ``mixed_bfloat16`` policy on the stock layers
-(``bf16``), a prefetching ``tf.data`` pipeline (``tfdata``), and the JAX backend with its
+(``bf16``), a prefetching ``tf.data`` pipeline (``tfdata``), the arrays handed to Keras's own
+autotuned pipeline (``keras_arrays``, the zoo's path before `seqmnist_zoo.training.batches`:
+its epoch end can wait for the autotuning thread), and the JAX backend with its
 ``lax.scan`` loop (``jax_scan``) or unrolled (``jax_unrolled``), and the shipped path with
 TensorFlow's own thread layout (``default_threads``: every op may spread over all cores).
 Prints images/s per option (median and min-max), each option's per-round ratio to ``plain`` and
@@ -33,7 +36,7 @@ from pathlib import Path
 from seqmnist_zoo.training.environment import cpu_name
 
 OPTIONS = ["plain", "unrolled", "symbolic", "fused_float32", "one_chain", "xla", "bf16", "tfdata",
-           "jax_scan", "jax_unrolled", "default_threads"]
+           "keras_arrays", "jax_scan", "jax_unrolled", "default_threads"]
 BATCH, STEPS = 128, 48
 
 
@@ -46,6 +49,7 @@ def child(family: str, option: str) -> dict:
 
     from seqmnist_zoo import get_model, get_model_spec, load_mnist
     from seqmnist_zoo.training import fused_rnn
+    from seqmnist_zoo.training.batches import fit_inputs
     from seqmnist_zoo.training.cpu_path import (
         CPU_STEPS_PER_EXECUTION,
         cpu_fast_path,
@@ -72,9 +76,11 @@ def child(family: str, option: str) -> dict:
             return tf.data.Dataset.from_tensor_slices((x[part], y[part])).batch(BATCH).prefetch(
                 tf.data.AUTOTUNE)
         warm_data, timed_data = {"x": batches(warm)}, {"x": batches(timed)}
-    else:
+    elif option == "keras_arrays":
         warm_data = {"x": x[warm], "y": y[warm], "batch_size": BATCH}
         timed_data = {"x": x[timed], "y": y[timed], "batch_size": BATCH}
+    else:  # as `train` hands batches over
+        warm_data, timed_data = (fit_inputs(x[part], y[part], batch_size=BATCH) for part in (warm, timed))
     path = contextlib.ExitStack()
     if option == "one_chain":
         path.enter_context(fused_rnn.fused_training(model, cpu_matmul_dtype(), chains=1))
@@ -212,14 +218,16 @@ def _spread(values: list[float], digits: int) -> str:
 
 
 DESCRIPTIONS = {"plain": "shipped path (fused LSTM/GRU loops, this CPU's matmul type, two chains, "
-                         "one thread per op)",
+                         "one thread per op, batches without autotuning)",
                 "unrolled": "stock layers unrolled under autodiff (the previous shipped path)",
                 "symbolic": "fused loops as a symbolic loop (short tuning trials)",
                 "fused_float32": "fused loops with float32 matmuls",
                 "one_chain": "fused loops, the batch in one chain",
                 "xla": "XLA (`jit_compile=True`)",
                 "bf16": "`mixed_bfloat16` policy (stock layers, unrolled)",
-                "tfdata": "prefetching `tf.data` input", "jax_scan": "JAX backend, `lax.scan` loop",
+                "tfdata": "prefetching `tf.data` input",
+                "keras_arrays": "arrays through Keras's autotuned `tf.data` input (the previous path)",
+                "jax_scan": "JAX backend, `lax.scan` loop",
                 "jax_unrolled": "JAX backend, unrolled",
                 "default_threads": "shipped path with TensorFlow's own thread layout"}
 

@@ -46,8 +46,10 @@ def as_probabilities(model, outputs) -> np.ndarray:
 def model_outputs(model, x, batch_size: int = 1000, once: bool = False) -> np.ndarray:
     """`model`'s outputs for the images `x`, without retracing it for a new count of pictures.
 
-    A few pictures are one padded batch call (`run_padded`), more go through ``predict``. A model
-    used `once` reads a few pictures eagerly: tracing a graph for one call is wasted work.
+    A few pictures are one padded batch call (`run_padded`), more are read `batch_size` at a time
+    by ``predict_on_batch``: ``predict`` would read them through a tf.data pipeline whose autotuning
+    thread can hold its end for a second (`seqmnist_zoo.training.batches`). A model used `once`
+    reads a few pictures eagerly: tracing a graph for one call is wasted work.
 
     Examples:
         >>> from seqmnist_zoo import lstm
@@ -60,7 +62,8 @@ def model_outputs(model, x, batch_size: int = 1000, once: bool = False) -> np.nd
         return keras.ops.convert_to_numpy(model(np.asarray(x), training=False))
     if len(x) <= SMALL_BATCH:
         return run_padded(model.predict_on_batch, x)
-    return run_padded(lambda batch: model.predict(batch, batch_size=batch_size, verbose=0), x)
+    return np.concatenate([run_padded(model.predict_on_batch, x[start:start + batch_size])
+                           for start in range(0, len(x), batch_size)])
 
 
 def predict_probabilities(model, x, batch_size: int = 1000) -> np.ndarray:

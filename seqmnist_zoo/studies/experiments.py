@@ -27,6 +27,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from ..training.batches import fit_inputs, validation_inputs
 from .gradients import GradientNormProbe, gradient_function, timestep_norms
 from .run_settings import CELLS, settings_of
 
@@ -159,8 +160,8 @@ def run_experiment(declared: dict[str, Any], seed: int, data) -> dict[str, Any]:
     chunks = [order[steps[0] * batch:(steps[-1] + 1) * batch]  # whole batches, as even as can be
               for steps in np.array_split(np.arange(total), checkpoints)]
     for chunk in chunks:  # one fit per checkpoint; together exactly the budget
-        logs = model.fit(x_fit[chunk], y_fit[chunk], batch_size=batch, epochs=1,
-                         shuffle=False, validation_data=(x_val, y_val), verbose=0,
+        logs = model.fit(**fit_inputs(x_fit[chunk], y_fit[chunk], batch_size=batch), epochs=1,
+                         validation_data=validation_inputs(x_val, y_val, batch), verbose=0,
                          callbacks=[probe, keras.callbacks.TerminateOnNaN()]).history
         for key, values in logs.items():
             history.setdefault(key, []).extend(values)

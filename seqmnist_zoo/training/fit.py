@@ -19,6 +19,7 @@ from ..models.compile import compile_model
 from ..models.pretrained import run_record_path
 from ..models.registry import get_model_spec
 from ..models.specs import Recipe
+from .batches import fit_inputs, validation_inputs
 from .cpu_path import (
     build_for_fit,
     cpu_fast_path,
@@ -196,17 +197,17 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
         all_callbacks += [keras.callbacks.TensorBoard(str(logdir)),
                           _hparams_callback(logdir, name, config, recipe)]
     if recipe.shift_pixels or rewrites:
-        fit_data = dict(x=ShiftedImages(x_fit, y_fit, recipe.batch_size, recipe.shift_pixels,
-                                        seed=recipe.seed, rewrites=rewrites))
+        fit_data = fit_inputs(ShiftedImages(x_fit, y_fit, recipe.batch_size, recipe.shift_pixels,
+                                            seed=recipe.seed, rewrites=rewrites))
     else:
-        fit_data = dict(x=x_fit, y=y_fit, batch_size=recipe.batch_size, shuffle=True)
+        fit_data = fit_inputs(x_fit, y_fit, batch_size=recipe.batch_size, shuffle=True)
     started, interrupted, history, path = time.perf_counter(), False, {}, {}
     build_for_fit(model, x_fit[:1], y_fit[:1])
     try:
         with cpu_fast_path(model, enabled=not gpu) as path:
             history = model.fit(**fit_data, epochs=recipe.epochs,
-                                validation_data=(x_val, y_val), callbacks=all_callbacks,
-                                verbose=verbose).history
+                                validation_data=validation_inputs(x_val, y_val, recipe.batch_size),
+                                callbacks=all_callbacks, verbose=verbose).history
     except KeyboardInterrupt:
         interrupted = True
         history = model.history.history if model.history else {}

@@ -10,6 +10,7 @@ import keras_tuner as kt
 
 from ..models.compile import compile_model
 from ..models.registry import get_model_spec
+from ..training.batches import fit_inputs, validation_inputs
 from ..training.cpu_path import (
     MAX_UNROLLED_STEPS,
     build_for_fit,
@@ -68,17 +69,21 @@ class ZooHyperModel(kt.HyperModel):
         Trials of fewer than ``unroll_min_images`` images (epochs x training images) run the
         loops symbolically and in one chain: an unrolled graph takes seconds to build, and a
         second chain about a second, more than a short trial gains from them.
-        ``python benchmarks/tune_trials.py`` measures the paths.
+        ``python benchmarks/tune_trials.py`` measures the paths. The data goes through
+        `fit_inputs` and `validation_inputs`, as in `train`.
         """
-        x = kwargs["x"] if "x" in kwargs else args[0]
-        y = kwargs["y"] if "y" in kwargs else args[1]
+        x = kwargs.pop("x") if "x" in kwargs else args[0]
+        y = kwargs.pop("y") if "y" in kwargs else args[1]
+        batch = kwargs.pop("batch_size", None) or 32
+        kwargs.update(fit_inputs(x, y, batch_size=batch, shuffle=kwargs.pop("shuffle", True)))
+        if isinstance(kwargs.get("validation_data"), (tuple, list)):
+            kwargs["validation_data"] = validation_inputs(*kwargs["validation_data"], batch_size=batch)
         if not self.fast_path or has_gpu():
-            return model.fit(*args, **kwargs)
-        batch = kwargs.get("batch_size") or 32
+            return model.fit(**kwargs)
         images = len(x) * kwargs.get("epochs", 1)
         model.steps_per_execution = cpu_steps_per_execution(-(-len(x) // batch))
         build_for_fit(model, x[:1], y[:1])
         long = images >= self.unroll_min_images
         with cpu_fast_path(model, enabled=True, unroll_steps=MAX_UNROLLED_STEPS if long else 0,
                            chains=CHAINS if long else 1):
-            return model.fit(*args, **kwargs)
+            return model.fit(**kwargs)
