@@ -17,8 +17,8 @@ its epoch end can wait for the autotuning thread), and the JAX backend with its
 ``lax.scan`` loop (``jax_scan``) or unrolled (``jax_unrolled``), and the shipped path with
 TensorFlow's own thread layout (``default_threads``: every op may spread over all cores).
 Prints images/s per option (median and min-max), each option's per-round ratio to ``plain`` and
-how many of its processes ran slow (under 3/4 of the option's fastest process: the half-speed
-mode a fresh process can fall into for its whole life); writes every sample as JSON.
+how many of its processes ran slow (under 3/4 of the option's fastest process: with Keras's own
+autotuned input, a fit that waits for the autotuning thread at its end); writes every sample as JSON.
 """
 
 from __future__ import annotations

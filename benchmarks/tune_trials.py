@@ -12,10 +12,10 @@ from round to round:
 - ``zoo``: what `tune` runs (`run_search`): the heap frozen and the fused loops (symbolic in
   trials under `UNROLL_MIN_IMAGES` images, unrolled above).
 
-The paths share their process because a process on this machine can run at a lower speed for
-its whole life: shared, that speed hits every path alike, and the ratios within a round keep
-the comparison. A one-trial plain search on 256 images runs first, untimed, so that no path
-pays the process's first start of TensorFlow.
+The paths share their process because processes on a shared machine differ in speed: shared,
+that speed hits every path alike, and the ratios within a round keep the comparison. A
+one-trial plain search on 256 images runs first, untimed, so that no path pays the process's
+first start of TensorFlow.
 
 It prints the seconds per trial of each, and each path's speed relative to ``plain`` in the
 same round: median and range over rounds. Run on a quiet machine.

@@ -54,6 +54,9 @@ BENCHMARKS = {
     "training_threads": ("benchmarks/training_threads.json",
                          "python benchmarks/training_options.py --family lstm,stacked_lstm,gru,bilstm,"
                          "simple_rnn --rounds 10 --options plain default_threads --output FILE"),
+    "training_batches": ("benchmarks/training_batches.json",
+                         "python benchmarks/training_options.py --family lstm,stacked_lstm,gru,bilstm,"
+                         "simple_rnn --rounds 10 --options plain keras_arrays --output FILE"),
     "fused_accuracy": ("benchmarks/fused_accuracy.json", "python benchmarks/fused_accuracy.py"),
 }
 

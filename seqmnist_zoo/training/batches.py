@@ -23,8 +23,8 @@ def fit_inputs(x, y=None, *, batch_size: int | None = None, shuffle: bool = Fals
     """``fit`` keyword arguments reading images `x` with labels `y`, or a `keras.utils.PyDataset` `x`.
 
     On TensorFlow ``{"x": dataset}``, a tf.data pipeline without autotuning (reshuffled every
-    epoch when `shuffle`; a PyDataset's ``on_epoch_end`` runs before each later epoch, as Keras
-    runs it); on other backends the arguments as given.
+    epoch when `shuffle`; a PyDataset is read in this process, its ``on_epoch_end`` run before
+    each later epoch, as Keras runs it); on other backends the arguments as given.
 
     Examples:
         >>> x, y = np.zeros((5, 28, 28), "uint8"), np.arange(5)

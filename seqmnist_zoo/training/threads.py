@@ -1,9 +1,9 @@
 """The CPU thread layout the zoo trains with: one thread per op, independent ops side by side.
 
 TensorFlow's default lets every op spread over all cores. The fused loops (`fused_rnn`) cut each
-layer's batch into chains whose steps are far too small to split, and with the default layout a
-fresh `lstm` process often ran them at half speed for its whole life. With one thread per op the
-chains run side by side, a core each (``python benchmarks/training_options.py --family
+layer's batch into chains whose steps are far too small to split, and with the default layout
+`lstm` trained slower in every round measured. With one thread per op the chains run side by
+side, a core each (``python benchmarks/training_options.py --family
 lstm,gru --options plain default_threads`` compares the two layouts, process by process).
 
 The processes the zoo owns (`seqmnist-zoo train` and `tune`, the study runner, the benchmarks'
