@@ -15,6 +15,8 @@ import itertools
 import keras
 import numpy as np
 
+from ..errors import InvalidArgumentError
+
 PREFETCH_BATCHES = 2
 
 
@@ -30,7 +32,12 @@ def fit_inputs(x, y=None, *, batch_size: int | None = None, shuffle: bool = Fals
         >>> x, y = np.zeros((5, 28, 28), "uint8"), np.arange(5)
         >>> [len(labels) for _, labels in fit_inputs(x, y, batch_size=2)["x"]]
         [2, 2, 1]
+        >>> fit_inputs(x, y[:3], batch_size=2)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        seqmnist_zoo.errors.InvalidArgumentError: 5 images but 3 labels: give one label per image ...
     """
+    if not isinstance(x, keras.utils.PyDataset):
+        _check_arrays(x, y, batch_size)
     if keras.backend.backend() != "tensorflow":
         given = dict(x=x, y=y, batch_size=batch_size, shuffle=shuffle)
         return {key: value for key, value in given.items() if value is not None}
@@ -47,9 +54,21 @@ def validation_inputs(x, y, batch_size: int):
         >>> [labels.numpy().tolist() for _, labels in validation_inputs(x, y, batch_size=2)]
         [[0, 1], [2]]
     """
+    _check_arrays(x, y, batch_size)
     if keras.backend.backend() != "tensorflow":
         return (x, y)
     return _without_autotuning(_array_pipeline(x, y, batch_size, False, None))
+
+
+def _check_arrays(x, y, batch_size) -> None:
+    if y is None or len(x) != len(y):
+        given = "no labels" if y is None else f"{len(y):,} labels"
+        raise InvalidArgumentError(f"{len(x):,} images but {given}: give one label per image "
+                                   "(or a keras.utils.PyDataset of (images, labels) batches)")
+    whole = isinstance(batch_size, (int, np.integer)) and not isinstance(batch_size, bool)
+    if batch_size is not None and (not whole or batch_size < 1):
+        raise InvalidArgumentError(f"batch_size={batch_size!r} is not a batch size; accepted: a whole "
+                                   "number of images, 1 or more")
 
 
 def _array_pipeline(x, y, batch_size: int, shuffle: bool, seed: int | None):

@@ -50,3 +50,19 @@ def test_a_pydataset_gives_each_epoch_what_keras_would_after_as_many_epoch_ends(
             np.testing.assert_array_equal(images, expected_images)
         reference.on_epoch_end()
     assert read[0][0][1].tolist() != read[1][0][1].tolist()  # a new order each epoch
+
+
+def test_a_user_mistake_is_one_line_that_says_what_is_accepted():
+    import pytest
+
+    from seqmnist_zoo.errors import InvalidArgumentError
+
+    x, y = np.zeros((5, 28, 28), "uint8"), np.arange(5)
+    with pytest.raises(InvalidArgumentError, match="^5 images but 4 labels: give one label per image"):
+        fit_inputs(x, y[:4], batch_size=2)
+    with pytest.raises(InvalidArgumentError, match="^5 images but no labels"):
+        fit_inputs(x, batch_size=2)
+    for wrong in (0, -3, 2.5, True, "32"):
+        with pytest.raises(InvalidArgumentError, match="is not a batch size; accepted: a whole number"):
+            validation_inputs(x, y, batch_size=wrong)
+    assert len(list(fit_inputs(x, y, batch_size=np.int64(2))["x"])) == 3
