@@ -24,9 +24,10 @@ def fit_inputs(x, y=None, *, batch_size: int | None = None, shuffle: bool = Fals
                seed: int | None = None) -> dict:
     """``fit`` keyword arguments reading images `x` with labels `y`, or a `keras.utils.PyDataset` `x`.
 
-    On TensorFlow ``{"x": dataset}``, a tf.data pipeline without autotuning (reshuffled every
-    epoch when `shuffle`; a PyDataset is read in this process, its ``on_epoch_end`` run before
-    each later epoch, as Keras runs it); on other backends the arguments as given.
+    On TensorFlow ``{"x": dataset, "shuffle": False}``: a tf.data pipeline without autotuning,
+    reshuffled every epoch when `shuffle` (``fit``'s own shuffle is off, so Keras does not warn
+    that it is ignored); a PyDataset is read in this process, its ``on_epoch_end`` run before each
+    later epoch (not after the last). On other backends the arguments as given.
 
     Examples:
         >>> x, y = np.zeros((5, 28, 28), "uint8"), np.arange(5)
@@ -42,8 +43,9 @@ def fit_inputs(x, y=None, *, batch_size: int | None = None, shuffle: bool = Fals
         given = dict(x=x, y=y, batch_size=batch_size, shuffle=shuffle)
         return {key: value for key, value in given.items() if value is not None}
     if isinstance(x, keras.utils.PyDataset):
-        return {"x": _without_autotuning(_pydataset_pipeline(x))}
-    return {"x": _without_autotuning(_array_pipeline(x, y, batch_size or 32, shuffle, seed))}
+        return {"x": _without_autotuning(_pydataset_pipeline(x)), "shuffle": False}
+    return {"x": _without_autotuning(_array_pipeline(x, y, batch_size or 32, shuffle, seed)),
+            "shuffle": False}
 
 
 def validation_inputs(x, y, batch_size: int):
@@ -61,6 +63,8 @@ def validation_inputs(x, y, batch_size: int):
 
 
 def _check_arrays(x, y, batch_size) -> None:
+    if len(x) == 0:
+        raise InvalidArgumentError("no images given: fit and validation read one image or more")
     if y is None or len(x) != len(y):
         given = "no labels" if y is None else f"{len(y):,} labels"
         raise InvalidArgumentError(f"{len(x):,} images but {given}: give one label per image "

@@ -65,4 +65,21 @@ def test_a_user_mistake_is_one_line_that_says_what_is_accepted():
     for wrong in (0, -3, 2.5, True, "32"):
         with pytest.raises(InvalidArgumentError, match="is not a batch size; accepted: a whole number"):
             validation_inputs(x, y, batch_size=wrong)
+    with pytest.raises(InvalidArgumentError,
+                       match="^no images given: fit and validation read one image or more$"):
+        fit_inputs(x[:0], y[:0], batch_size=2)
     assert len(list(fit_inputs(x, y, batch_size=np.int64(2))["x"])) == 3
+
+
+def test_fit_reads_the_pipeline_without_keras_warning_that_shuffle_is_ignored():
+    import warnings
+
+    import keras
+
+    x, y = np.zeros((8, 28, 28), "float32"), np.arange(8) % 2
+    model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(2)])
+    model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(**fit_inputs(x, y, batch_size=4, shuffle=True), epochs=1, verbose=0)
+    assert not [w for w in caught if "shuffle" in str(w.message)]
