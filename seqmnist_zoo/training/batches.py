@@ -2,10 +2,10 @@
 
 On TensorFlow, Keras reads arrays and PyDatasets through a tf.data pipeline that prefetches with
 ``AUTOTUNE``. Its autotuning thread sleeps for doubling periods, and deleting an epoch's iterator
-waits for that thread to wake, with the CPU idle: a short `lstm` fit then ends exactly when the
-thread wakes (2.6 s after it started, whatever its steps: 1 in 4 fits of 48 steps, 0.8-1.2 s
-late), and every epoch can end late. The zoo hands Keras its own pipeline instead: the same
-batches, a fixed prefetch, autotuning off. Other backends read the arrays as Keras takes them.
+waits for that thread to wake, with the CPU idle: a fit that has finished ends only when the
+thread wakes, and every epoch can end late (the README's "Batches" paragraph has the figures).
+The zoo hands Keras its own pipeline instead: the same batches, a fixed prefetch, autotuning off.
+Other backends read the arrays as Keras takes them.
 """
 
 from __future__ import annotations
