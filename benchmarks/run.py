@@ -3,11 +3,14 @@
     python benchmarks/run.py [--quick] [--output benchmarks/results.json]
 
 Each case runs in its own process (so its peak memory is its own), and the cases are interleaved
-round by round, so machine noise hits every side alike: in each round the zoo and PyTorch train
-back to back (which of them goes first alternates) and plain Keras before or after the pair. Every
-figure is the median over rounds with its min-max range; every ratio is taken within a round and
-reported as the median and range of those per-round ratios, with the share of rounds the zoo was
-faster. A family whose zoo / PyTorch range still spans 1 after `--rounds` gets more rounds, up to
+round by round, so machine noise hits every side alike. In a training round each side (the zoo,
+plain Keras, PyTorch) is one live process that times `--turns` short fits, the sides taking turns:
+the zoo and PyTorch back to back (which of them goes first alternates from turn to turn), plain
+Keras before or after the pair. On a shared machine the speed drifts within seconds, so a round
+counts each side's median fit and takes its zoo / PyTorch ratio as the median of the ratios of
+fits timed back to back. Every figure is the median over rounds with its min-max range; every
+ratio is reported as the median and range of the per-round ratios, with the share of rounds the
+zoo was faster. A family whose zoo / PyTorch range still spans 1 after `--rounds` gets more rounds, up to
 `--max-rounds`. Prints a table and writes JSON with every sample, from which
 `python -m tools.cards README.md` regenerates the README's performance section.
 """
@@ -16,12 +19,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,6 +34,7 @@ from seqmnist_zoo.training.environment import cpu_name
 
 FAMILIES = ["lstm", "gru", "bilstm", "stacked_lstm", "simple_rnn"]
 BATCH = 128
+TURN_PAUSE_S = 0.3  # between two timed fits, so the last side's spinning threads go idle first
 HERE = Path(__file__).resolve().parent
 
 
@@ -56,7 +62,7 @@ def _plain_keras(name: str, units):
     return keras.Sequential([keras.Input((28, 28)), *body, layers.Dense(10, activation="softmax")])
 
 
-def _train_keras(impl: str, name: str, steps: int) -> dict:
+def _train_keras(impl: str, name: str, steps: int):
     from seqmnist_zoo import use_training_threads
 
     if impl == "zoo":
@@ -87,14 +93,17 @@ def _train_keras(impl: str, name: str, steps: int) -> dict:
     else:
         warm = dict(x=x[:5 * BATCH], y=y[:5 * BATCH], batch_size=BATCH)
         timed = dict(x=x[5 * BATCH:], y=y[5 * BATCH:], batch_size=BATCH, shuffle=False)
-    with context:
-        model.fit(**warm, epochs=1, verbose=0)  # trace
+    context.__enter__()  # held for the process's life: every turn trains on this path
+    model.fit(**warm, epochs=1, verbose=0)  # trace
+
+    def turn() -> float:
         started = time.perf_counter()
         model.fit(**timed, epochs=1, verbose=0)
-    return {"images_per_s": steps * BATCH / (time.perf_counter() - started)}
+        return steps * BATCH / (time.perf_counter() - started)
+    return turn
 
 
-def _train_torch(name: str, steps: int) -> dict:
+def _train_torch(name: str, steps: int):
     import torch
     from torch import nn
 
@@ -138,9 +147,12 @@ def _train_torch(name: str, steps: int) -> dict:
             optimizer.step()
 
     run(range(5))
-    started = time.perf_counter()
-    run(range(5, steps + 5))
-    return {"images_per_s": steps * BATCH / (time.perf_counter() - started)}
+
+    def turn() -> float:
+        started = time.perf_counter()
+        run(range(5, steps + 5))
+        return steps * BATCH / (time.perf_counter() - started)
+    return turn
 
 
 def _inference(impl: str, name: str, quick: bool) -> dict:
@@ -185,11 +197,25 @@ def _first_prediction(process_start: float) -> dict:
     return {"from_factory_s": done - called, "with_imports_s": done - process_start}
 
 
+def serve_turns(turn, lines, out) -> None:
+    """A training case kept alive: says "ready", then times one fit for each line it is sent."""
+    print("ready", file=out, flush=True)
+    for _ in lines:
+        print(json.dumps({"images_per_s": turn()}), file=out, flush=True)
+
+
+def steps(quick: bool) -> int:
+    """Batches in one timed fit: whole executions of 16 batches; short, so turns can be many."""
+    return 32 if quick else 48
+
+
 def child(case: str, quick: bool, started: float) -> dict:
     kind, impl, name = (case.split(":") + ["", ""])[:3]
-    steps = 32 if quick else 48  # whole executions of 16 batches; short, so rounds can be many
     if kind == "train":
-        return _train_torch(name, steps) if impl == "torch" else _train_keras(impl, name, steps)
+        fit = _train_torch if impl == "torch" else functools.partial(_train_keras, impl)
+        turn = fit(name, steps(quick))
+        serve_turns(turn, sys.stdin, sys.stdout)
+        return {}
     if kind == "infer":
         return _inference(impl, name, quick)
     if kind == "first":
@@ -228,6 +254,44 @@ def _case(case: str, quick: bool) -> dict:
     return {**json.loads(out.strip().splitlines()[-1]), "peak_mib": peak}
 
 
+class _Turns:
+    """A live training case (`serve_turns`): each `turn()` times one more fit in it."""
+
+    def __init__(self, case: str, quick: bool):
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+        command = [sys.executable, __file__, "--case", case] + (["--quick"] if quick else [])
+        self._errors = tempfile.TemporaryFile("w+")  # a file, so a chatty child never blocks
+        self.process = _Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=self._errors, env=env, text=True)
+        self.case = case
+
+    def ready(self) -> None:
+        """Waits for the case's set-up and warm-up (the sides set up at once, untimed)."""
+        self._expect("ready")
+
+    def _expect(self, what: str | None = None) -> str:
+        line = self.process.stdout.readline().strip()
+        if not line or (what and line != what):
+            self.process.kill()
+            self.process.wait()
+            self._errors.seek(0)
+            raise RuntimeError(f"{self.case} failed:\n{self._errors.read()[-3000:]}")
+        return line
+
+    def turn(self) -> float:
+        self.process.stdin.write("go\n")
+        self.process.stdin.flush()
+        return json.loads(self._expect())["images_per_s"]
+
+    def close(self) -> float:
+        """Ends the case; returns its peak resident memory in MiB."""
+        self.process.stdin.close()
+        self.process.stdout.read()
+        self.process.wait()
+        self._errors.close()
+        return self.process.peak_mib
+
+
 def _cli_times(rounds: int) -> dict:
     exe = str(Path(sys.executable).with_name("seqmnist-zoo"))
     commands = {"python -c pass": [sys.executable, "-c", "pass"],
@@ -246,7 +310,7 @@ def _cli_times(rounds: int) -> dict:
 def _median(results: list[dict]) -> dict:
     """Each figure's median over rounds, with ``KEY_range`` = [min, max] beside it."""
     summary = {}
-    for key in results[0]:
+    for key in (k for k, v in results[0].items() if not isinstance(v, list)):  # not the turns
         values = [r[key] for r in results]
         summary[key] = statistics.median(values)
         summary[f"{key}_range"] = [min(values), max(values)]
@@ -254,14 +318,20 @@ def _median(results: list[dict]) -> dict:
 
 
 def _ratios(samples: dict, case: str, baseline: str) -> list[float]:
-    """The per-round throughput ratios case / baseline."""
-    return [a["images_per_s"] / b["images_per_s"]
-            for a, b in zip(samples[case], samples[baseline], strict=True)]
+    """The per-round throughput ratios case / baseline: the median over the round's turns of
+    the ratio of the two fits timed back to back (a record without turns: the rounds' figures)."""
+    ratios = []
+    for a, b in zip(samples[case], samples[baseline], strict=True):
+        if "turns" in a and "turns" in b:
+            ratios.append(statistics.median(x / y for x, y in zip(a["turns"], b["turns"], strict=True)))
+        else:
+            ratios.append(a["images_per_s"] / b["images_per_s"])
+    return ratios
 
 
 def round_order(round_index: int, impls: list[str]) -> list[str]:
-    """The training cases of one round: the zoo and PyTorch back to back, who goes first
-    alternating, and the other sides before or after the pair.
+    """The order the training sides take in one turn: the zoo and PyTorch back to back, who
+    goes first alternating from turn to turn, and the other sides before or after the pair.
 
     Examples:
         >>> round_order(0, ["zoo", "keras", "torch"]), round_order(1, ["zoo", "keras", "torch"])
@@ -298,6 +368,9 @@ def main() -> None:
                         help="keep adding rounds, up to this many in all, for a family whose zoo / "
                              "PyTorch ratio has been both above and below 1 (default twice --rounds; "
                              "--rounds with --quick)")
+    parser.add_argument("--turns", type=int,
+                        help="timed fits per side in each round, the sides taking turns in live "
+                             "processes (default 3; 2 with --quick)")
     parser.add_argument("--case", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case:
@@ -321,6 +394,7 @@ def main() -> None:
 
     have_torch = importlib.util.find_spec("torch") is not None
     rounds = args.rounds or (1 if args.quick else 5)
+    turns = args.turns or (2 if args.quick else 3)
     max_rounds = max(rounds, args.max_rounds or (rounds if args.quick else 2 * rounds))
     families = args.families.split(",")
     train_impls = ["zoo", "keras"] + (["torch"] if have_torch else [])
@@ -328,12 +402,21 @@ def main() -> None:
 
     def train_round(round_index: int, names: list[str]) -> None:
         for name in names:
-            for impl in round_order(round_index, train_impls):
+            sides = {impl: _Turns(f"train:{impl}:{name}", args.quick) for impl in train_impls}
+            for side in sides.values():
+                side.ready()
+            fits: dict[str, list[float]] = {impl: [] for impl in train_impls}
+            for turn_index in range(turns):
+                for impl in round_order(round_index + turn_index, train_impls):
+                    time.sleep(TURN_PAUSE_S)
+                    fits[impl].append(sides[impl].turn())
+            for impl, side in sides.items():
                 samples.setdefault(f"train:{impl}:{name}", []).append(
-                    _case(f"train:{impl}:{name}", args.quick))
-                print(f"round {round_index + 1} train {impl:<5} {name:<12} "
-                      f"{samples[f'train:{impl}:{name}'][-1]['images_per_s']:8.0f} images/s",
-                      flush=True)
+                    {"images_per_s": statistics.median(fits[impl]), "turns": fits[impl],
+                     "peak_mib": side.close()})
+            print(f"round {round_index + 1} train {name:<12} " + "  ".join(
+                f"{impl} {statistics.median(f):6.0f}" for impl, f in fits.items()) + " images/s",
+                flush=True)
 
     for round_index in range(rounds):
         train_round(round_index, families)
@@ -354,7 +437,9 @@ def main() -> None:
     report = {
         "machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "python": platform.python_version(),
                     "load_average_before": round(load_before, 2), **_versions()},
-        "rounds": rounds, "max_rounds": max_rounds, "quick": args.quick, "batch_size": BATCH,
+        "rounds": rounds, "max_rounds": max_rounds, "turns": turns, "steps": steps(args.quick),
+        "quick": args.quick,
+        "batch_size": BATCH,
         "training": {name: _training_row(results, samples, name, have_torch) for name in families},
         "inference": {impl: results[f"infer:{impl}:bilstm"] for impl in ("zoo", "keras")},
         "first_prediction": results["first:zoo:bilstm"],
@@ -393,8 +478,8 @@ def render(report: dict) -> str:
     lines = [f"Measured on {m['cpu']} ({m['cores']} cores), Python {m['python']}, keras "
              f"{m.get('keras')} ({m.get('backend')} backend), tensorflow {m.get('tensorflow')}, "
              f"torch {m.get('torch', 'not installed')}; median (min–max) of {report['rounds']} "
-             f"interleaved round(s){_more_rounds(report)}, batch {report['batch_size']}; ratios "
-             "are taken within each round, where the zoo and PyTorch ran back to back.", "",
+             f"interleaved round(s){_more_rounds(report)}, batch {report['batch_size']}; "
+             + _how_rounds_ran(report), "",
              "| training (images/s) | rounds | zoo | plain Keras | PyTorch | zoo / Keras "
              "| zoo / PyTorch | zoo faster than PyTorch | zoo peak MiB |",
              "|---|---|---|---|---|---|---|---|---|"]
@@ -424,6 +509,15 @@ def render(report: dict) -> str:
               "| start-up | seconds | peak MiB |", "|---|---|---|"]
     lines += [f"| `{label}` | {v['seconds']:.2f} | {v['peak_mib']:.0f} |" for label, v in cli.items()]
     return "\n".join(lines)
+
+
+def _how_rounds_ran(report: dict) -> str:
+    if "turns" not in report:
+        return "ratios are taken within each round, where the zoo and PyTorch ran back to back."
+    return (f"in each round every side is one live process that times {report['turns']} fits of "
+            f"{report.get('steps', 48)} batches, the sides taking turns (the zoo and PyTorch back "
+            "to back), and counts its median fit; a round's ratio is the median of its turns' "
+            "ratios.")
 
 
 def _more_rounds(report: dict) -> str:

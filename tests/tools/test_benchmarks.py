@@ -3,6 +3,7 @@ not in assertions here)."""
 
 import json
 import os
+import statistics
 import subprocess
 from pathlib import Path
 
@@ -15,22 +16,28 @@ def test_quick_harness_run_writes_tables_and_json(tmp_path, mnist_npz, python_en
     output = tmp_path / "bench.json"
     env = dict(python_env, SEQMNIST_ZOO_DATA=str(mnist_npz))
     result = subprocess.run([PYTHON, str(REPO / "benchmarks" / "run.py"), "--quick", "--families",
-                             "simple_rnn", "--rounds", "2", "--max-rounds", "3", "--output",
+                             "simple_rnn", "--rounds", "2", "--max-rounds", "3", "--turns", "2", "--output",
                              str(output)], env=env,
                             capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(output.read_text())
     row = report["training"]["simple_rnn"]
     assert row["zoo"]["images_per_s"] > 0 and row["keras"]["images_per_s"] > 0
-    per_round = [z["images_per_s"] / k["images_per_s"] for z, k in
-                 zip(report["samples"]["train:zoo:simple_rnn"], report["samples"]["train:keras:simple_rnn"],
-                     strict=True)]
+
+    def round_ratios(side, baseline):  # each round: the median of its turns' ratios
+        rounds = zip(report["samples"][f"train:{side}:simple_rnn"],
+                     report["samples"][f"train:{baseline}:simple_rnn"], strict=True)
+        return [statistics.median(a / b for a, b in zip(s["turns"], t["turns"], strict=True))
+                for s, t in rounds]
+
+    samples = report["samples"]["train:zoo:simple_rnn"]
+    assert report["turns"] == 2 and all(len(s["turns"]) == 2 for s in samples)
+    assert all(s["images_per_s"] == statistics.median(s["turns"]) for s in samples)
+    per_round = round_ratios("zoo", "keras")
     # a third round only where the first two left zoo / PyTorch (plain Keras without torch)
     # on both sides of 1
     baseline = "torch" if "torch" in row else "keras"
-    against = [z["images_per_s"] / b["images_per_s"] for z, b in
-               zip(report["samples"]["train:zoo:simple_rnn"],
-                   report["samples"][f"train:{baseline}:simple_rnn"], strict=True)]
+    against = round_ratios("zoo", baseline)
     assert report["rounds"] == 2 and len(per_round) == row["rounds"]
     assert row["rounds"] == (3 if min(against[:2]) <= 1 <= max(against[:2]) else 2)
     assert row[f"zoo_faster_than_{baseline}"] == sum(r > 1 for r in against)
