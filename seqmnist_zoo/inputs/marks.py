@@ -8,6 +8,7 @@ digits, left to right.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -165,7 +166,7 @@ def without_ruled_lines(stroke: np.ndarray) -> np.ndarray:
 def _line_bands(stroke: np.ndarray) -> list[tuple[int, int]]:
     """Thin bands of rows with a straight run across `RULED_LINE` of the width."""
     height, width = stroke.shape
-    long_rows = np.array([_longest_run(row) >= RULED_LINE * width for row in stroke])
+    long_rows = _has_run(stroke, math.ceil(RULED_LINE * width))
     # thin bands only: a digit's own bar is as thick as its pen, a tenth of its height
     return [(a, b) for a, b in _runs(long_rows) if b - a <= max(1, LINE_THICKNESS * height)]
 
@@ -181,9 +182,17 @@ def _cut(stroke: np.ndarray, bands: list[tuple[int, int]]) -> np.ndarray:
     return cleaned
 
 
-def _longest_run(values: np.ndarray) -> int:
-    runs = _runs(values)
-    return max((stop - start for start, stop in runs), default=0)
+def _has_run(stroke: np.ndarray, length: int) -> np.ndarray:
+    """For each row of `stroke`, whether it holds `length` True values in a row.
+
+    Examples:
+        >>> _has_run(np.array([[1, 1, 0, 1], [0, 1, 1, 1]], bool), 3).tolist()
+        [False, True]
+    """
+    if length > stroke.shape[1]:
+        return np.zeros(stroke.shape[0], bool)
+    counts = np.pad(np.cumsum(stroke, axis=1, dtype=np.int32), ((0, 0), (1, 0)))
+    return (counts[:, length:] - counts[:, :-length] == length).any(axis=1)
 
 
 def _runs(values: np.ndarray) -> list[tuple[int, int]]:
