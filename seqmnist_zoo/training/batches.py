@@ -37,7 +37,9 @@ def fit_inputs(x, y=None, *, batch_size: int | None = None, shuffle: bool = Fals
         Traceback (most recent call last):
         seqmnist_zoo.errors.InvalidArgumentError: 5 images but 3 labels: give one label per image ...
     """
-    if not isinstance(x, keras.utils.PyDataset):
+    if isinstance(x, keras.utils.PyDataset):
+        _check_pydataset_alone(y=y, batch_size=batch_size, shuffle=shuffle or None, seed=seed)
+    else:
         _check_arrays(x, y, batch_size)
     if keras.backend.backend() != "tensorflow":
         given = dict(x=x, y=y, batch_size=batch_size, shuffle=shuffle)
@@ -60,6 +62,14 @@ def validation_inputs(x, y, batch_size: int):
     if keras.backend.backend() != "tensorflow":
         return (x, y)
     return _without_autotuning(_array_pipeline(x, y, batch_size, False, None))
+
+
+def _check_pydataset_alone(**given) -> None:
+    named = [f"{key}={value!r}" for key, value in given.items() if value is not None]
+    if named:
+        raise InvalidArgumentError(
+            f"a PyDataset makes its own batches, so {', '.join(named)} would be ignored: give the "
+            "labels, batch size and order to the PyDataset and call fit_inputs(dataset) alone")
 
 
 def _check_arrays(x, y, batch_size) -> None:

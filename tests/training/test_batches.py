@@ -69,6 +69,11 @@ def test_a_user_mistake_is_one_line_that_says_what_is_accepted():
                        match="^no images given: fit and validation read one image or more$"):
         fit_inputs(x[:0], y[:0], batch_size=2)
     assert len(list(fit_inputs(x, y, batch_size=np.int64(2))["x"])) == 3
+    shifted = ShiftedImages(x, y, batch_size=2, max_shift=1)
+    with pytest.raises(InvalidArgumentError,
+                       match="^a PyDataset makes its own batches, so batch_size=64, shuffle=True "
+                             "would be ignored"):
+        fit_inputs(shifted, batch_size=64, shuffle=True)
 
 
 def test_fit_reads_the_pipeline_without_keras_warning_that_shuffle_is_ignored():
