@@ -1,6 +1,7 @@
 """Which change would speed up the zoo's CPU training? Measured, not assumed.
 
-    python benchmarks/training_options.py [--family lstm] [--rounds 3] [--options ...] [--output FILE.json]
+    python benchmarks/training_options.py [--family lstm] [--rounds 3] [--fits 1] [--options ...]
+                                          [--output FILE.json]
 
 Trains the family on the zoo's CPU path as it ships (``plain``: `cpu_fast_path`, the fused LSTM/GRU
 loops of `seqmnist_zoo.training.fused_rnn` with this CPU's matmul type, several steps per execution,
@@ -19,6 +20,8 @@ TensorFlow's own thread layout (``default_threads``: every op may spread over al
 Prints images/s per option (median and min-max), each option's per-round ratio to ``plain`` and
 how many of its processes ran slow (under 3/4 of the option's fastest process: with Keras's own
 autotuned input, a fit that waits for the autotuning thread at its end); writes every sample as JSON.
+With ``--fits K`` every process times K fits and the table counts, per family and option, the
+half-speed processes instead: those whose fastest fit is under `HALF_SPEED` x the median process.
 """
 
 from __future__ import annotations
@@ -38,9 +41,10 @@ from seqmnist_zoo.training.environment import cpu_name
 OPTIONS = ["plain", "unrolled", "symbolic", "fused_float32", "one_chain", "xla", "bf16", "tfdata",
            "keras_arrays", "jax_scan", "jax_unrolled", "default_threads"]
 BATCH, STEPS = 128, 48
+HALF_SPEED = 0.6  # a process whose fastest fit is under this share of the median process
 
 
-def child(family: str, option: str) -> dict:
+def child(family: str, option: str, fits: int = 1) -> dict:
     from seqmnist_zoo import use_training_threads
 
     if option != "default_threads":
@@ -90,12 +94,14 @@ def child(family: str, option: str) -> dict:
         path.enter_context(cpu_fast_path(model, enabled=True, unroll_steps=0))
     elif option != "jax_scan":
         path.enter_context(cpu_fast_path(model, enabled=True))
+    rates = []
     with path:
         model.fit(**warm_data, epochs=1, verbose=0)  # trace
-        started = time.perf_counter()
-        model.fit(**timed_data, epochs=1, verbose=0)
-    return {"images_per_s": STEPS * BATCH / (time.perf_counter() - started),
-            "backend": keras.backend.backend()}
+        for _ in range(fits):
+            started = time.perf_counter()
+            model.fit(**timed_data, epochs=1, verbose=0)
+            rates.append(STEPS * BATCH / (time.perf_counter() - started))
+    return {"images_per_s": statistics.median(rates), "fits": rates, "backend": keras.backend.backend()}
 
 
 def main() -> None:
@@ -108,16 +114,27 @@ def main() -> None:
     parser.add_argument("--options", nargs="+", choices=OPTIONS, default=OPTIONS, metavar="OPTION",
                         help="the options to measure against the shipped path, plain (default: "
                              f"all of {', '.join(OPTIONS)}; each is described above)")
+    parser.add_argument("--fits", type=int, default=1,
+                        help="timed fits in each process (default 1); with more, a process counts "
+                             "as half-speed when even its fastest fit is under "
+                             f"{HALF_SPEED:g} x the option's median process")
     parser.add_argument("--output", type=Path, help="JSON record of every sample (default: none)")
     parser.add_argument("--case", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case:
-        print(json.dumps(child(args.family, args.case)))
+        print(json.dumps(child(args.family, args.case, args.fits)))
         return
+    if args.fits < 1:
+        parser.error(f"--fits must be 1 or more, got {args.fits}")
     options = ["plain"] + [o for o in args.options if o != "plain"]
     families = args.family.split(",")
-    measured = {family: measure(family, options, args.rounds) for family in families}
-    if len(families) == 1:
+    fits: dict[str, dict[str, list[list[float]]]] = {}
+    measured = {family: measure(family, options, args.rounds, args.fits, fits.setdefault(family, {}))
+                for family in families}
+    if args.fits > 1:
+        record = {"families": families, "samples": measured, "fits": fits,
+                  "markdown": processes_table(fits, args.rounds)}
+    elif len(families) == 1:
         record = {"family": families[0], "samples": measured[families[0]],
                   "markdown": options_table(families[0], measured[families[0]])}
     else:
@@ -125,25 +142,31 @@ def main() -> None:
                   "markdown": "\n\n".join(families_table(measured, option) for option in options[1:])}
     print(record["markdown"])
     if args.output:
-        record.update(rounds=args.rounds, batch_size=BATCH, steps=STEPS,
+        record.update(rounds=args.rounds, fits_per_process=args.fits, batch_size=BATCH, steps=STEPS,
                       machine={"cpu": cpu_name(), "cores": os.cpu_count()})
         args.output.write_text(json.dumps(record, indent=2) + "\n")
 
 
-def measure(family: str, options: list[str], rounds: int) -> dict[str, list[float]]:
-    """images/s of each option, one fresh process per case, interleaved round by round."""
+def measure(family: str, options: list[str], rounds: int, fits: int = 1,
+            fits_seen: dict | None = None) -> dict[str, list[float]]:
+    """images/s of each option (a process's median fit), one fresh process per case, interleaved
+    round by round; each process's fits are added to `fits_seen[option]`."""
     samples: dict[str, list[float]] = {option: [] for option in options}
+    fits_seen = {} if fits_seen is None else fits_seen
     for round_index in range(rounds):
         shift = round_index % len(options)
         for option in options[shift:] + options[:shift]:
             backend = "jax" if option.startswith("jax") else "tensorflow"
-            done = subprocess.run([sys.executable, __file__, "--family", family, "--case", option],
+            done = subprocess.run([sys.executable, __file__, "--family", family, "--case", option,
+                                   "--fits", str(fits)],
                                   capture_output=True, text=True,
                                   env={**os.environ, "KERAS_BACKEND": backend,
                                        "SEQMNIST_ZOO_THREADS": ""})
             if done.returncode:
                 sys.exit(f"case {option} failed: {(done.stderr.strip().splitlines() or ['?'])[-1]}")
-            samples[option].append(json.loads(done.stdout.strip().splitlines()[-1])["images_per_s"])
+            result = json.loads(done.stdout.strip().splitlines()[-1])
+            samples[option].append(result["images_per_s"])
+            fits_seen.setdefault(option, []).append(result["fits"])
             print(f"round {round_index + 1}/{rounds} {family:<12} {option:<16} "
                   f"{samples[option][-1]:8.0f} images/s", flush=True)
     return samples
@@ -166,6 +189,38 @@ def slow_processes(values: list[float]) -> int:
         1
     """
     return sum(v < 0.75 * max(values) for v in values)
+
+
+def half_speed_processes(fits: list[list[float]]) -> int:
+    """Processes whose fastest fit is under `HALF_SPEED` x the median process's figure (its
+    median fit): slow for their whole life, not for one fit.
+
+    Examples:
+        >>> half_speed_processes([[9000, 8000], [9400, 9100], [4300, 4200], [4400, 8800]])
+        1
+    """
+    typical = statistics.median(statistics.median(f) for f in fits)
+    return sum(max(f) < HALF_SPEED * typical for f in fits)
+
+
+def processes_table(fits: dict[str, dict[str, list[list[float]]]], rounds: int) -> str:
+    """Per family and option: the processes' figures and how many ran at half speed."""
+    per_process = len(next(iter(next(iter(fits.values())).values()))[0])
+    options = list(next(iter(fits.values())))
+    lines = [f"Training on the CPU ({_machine()}), batch {BATCH}, {STEPS} steps per fit, {rounds} fresh "
+             f"process(es) per family and option, {per_process} timed fits in each, a process's figure "
+             f"its median fit (`python benchmarks/training_options.py --family {','.join(fits)} --rounds "
+             f"{rounds} --fits {per_process} --options {' '.join(options)}`). A process is half-speed "
+             f"when even its fastest fit is under {HALF_SPEED:g} x the median process's figure.", "",
+             "| family | option | images/s, median process (min–max) | slowest process's fastest fit "
+             "| half-speed processes |", "|---|---|---|---|---|"]
+    for family, by_option in fits.items():
+        for option, processes in by_option.items():
+            figures = [statistics.median(f) for f in processes]
+            lines.append(f"| {family} | {DESCRIPTIONS[option].split(' (')[0]} | {_spread(figures, 0)} "
+                         f"| {min(max(f) for f in processes):.0f} "
+                         f"| {half_speed_processes(processes)} of {len(processes)} |")
+    return "\n".join(lines)
 
 
 def _machine() -> str:

@@ -57,6 +57,9 @@ BENCHMARKS = {
     "training_batches": ("benchmarks/training_batches.json",
                          "python benchmarks/training_options.py --family lstm,stacked_lstm,gru,bilstm,"
                          "simple_rnn --rounds 10 --options plain keras_arrays --output FILE"),
+    "training_processes": ("benchmarks/training_processes.json",
+                           "python benchmarks/training_options.py --family lstm,stacked_lstm,gru,"
+                           "bilstm,simple_rnn --rounds 10 --fits 3 --options plain --output FILE"),
     "fused_accuracy": ("benchmarks/fused_accuracy.json", "python benchmarks/fused_accuracy.py"),
 }
 

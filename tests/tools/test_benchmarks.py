@@ -95,8 +95,18 @@ def test_a_training_option_case_runs_and_reports_its_speed(mnist_npz, monkeypatc
     monkeypatch.setenv("SEQMNIST_ZOO_DATA", str(mnist_npz))
     module = _benchmark("training_options")
     module.STEPS = 2  # a smoke run: the case's setup, not its figure, is what is checked
-    result = module.child("gru", "one_chain")
-    assert result["images_per_s"] > 0 and result["backend"] == "tensorflow"
+    result = module.child("gru", "one_chain", fits=2)
+    assert result["images_per_s"] == statistics.median(result["fits"]) > 0 and len(result["fits"]) == 2
+    assert result["backend"] == "tensorflow"
+
+
+def test_a_half_speed_process_is_slow_in_every_fit_not_in_one():
+    options = _benchmark("training_options")
+    steady, one_bad_fit, half_speed = [100.0, 104.0, 98.0], [101.0, 40.0, 99.0], [52.0, 49.0, 55.0]
+    assert options.half_speed_processes([steady, steady, one_bad_fit, half_speed]) == 1
+    table = options.processes_table({"gru": {"plain": [steady, one_bad_fit, half_speed]}}, 3)
+    assert "--rounds 3 --fits 3 --options plain`" in table
+    assert table.splitlines()[-1].endswith("| 99 (52–100) | 55 | 1 of 3 |")
 
 
 def test_training_options_verdicts_and_readme_section():
