@@ -65,7 +65,7 @@ def validation_inputs(x, y, batch_size: int):
 
 
 def _check_pydataset_alone(**given) -> None:
-    named = [f"{key}={value!r}" for key, value in given.items() if value is not None]
+    named = [key if key == "y" else f"{key}={value!r}" for key, value in given.items() if value is not None]
     if named:
         raise InvalidArgumentError(
             f"a PyDataset makes its own batches, so {', '.join(named)} would be ignored: give the "

@@ -74,6 +74,8 @@ def test_a_user_mistake_is_one_line_that_says_what_is_accepted():
                        match="^a PyDataset makes its own batches, so batch_size=64, shuffle=True "
                              "would be ignored"):
         fit_inputs(shifted, batch_size=64, shuffle=True)
+    with pytest.raises(InvalidArgumentError, match="^a PyDataset makes its own batches, so y would be"):
+        fit_inputs(shifted, y)  # the labels' values are not repeated in the message
 
 
 def test_fit_reads_the_pipeline_without_keras_warning_that_shuffle_is_ignored():
