@@ -128,9 +128,10 @@ def main() -> None:
         parser.error(f"--fits must be 1 or more, got {args.fits}")
     options = ["plain"] + [o for o in args.options if o != "plain"]
     families = args.family.split(",")
-    fits: dict[str, dict[str, list[list[float]]]] = {}
-    measured = {family: measure(family, options, args.rounds, args.fits, fits.setdefault(family, {}))
-                for family in families}
+    fits = {family: measure(family, options, args.rounds, args.fits) for family in families}
+    measured = {family: {option: [statistics.median(f) for f in processes]
+                         for option, processes in by_option.items()}
+                for family, by_option in fits.items()}  # a process's figure: its median fit
     if args.fits > 1:
         record = {"families": families, "samples": measured, "fits": fits,
                   "markdown": processes_table(fits, args.rounds)}
@@ -147,12 +148,10 @@ def main() -> None:
         args.output.write_text(json.dumps(record, indent=2) + "\n")
 
 
-def measure(family: str, options: list[str], rounds: int, fits: int = 1,
-            fits_seen: dict | None = None) -> dict[str, list[float]]:
-    """images/s of each option (a process's median fit), one fresh process per case, interleaved
-    round by round; each process's fits are added to `fits_seen[option]`."""
-    samples: dict[str, list[float]] = {option: [] for option in options}
-    fits_seen = {} if fits_seen is None else fits_seen
+def measure(family: str, options: list[str], rounds: int, fits: int = 1) -> dict[str, list[list[float]]]:
+    """Each option's processes, each the images/s of its `fits` timed fits: one fresh process per
+    case, interleaved round by round."""
+    samples: dict[str, list[list[float]]] = {option: [] for option in options}
     for round_index in range(rounds):
         shift = round_index % len(options)
         for option in options[shift:] + options[:shift]:
@@ -164,11 +163,9 @@ def measure(family: str, options: list[str], rounds: int, fits: int = 1,
                                        "SEQMNIST_ZOO_THREADS": ""})
             if done.returncode:
                 sys.exit(f"case {option} failed: {(done.stderr.strip().splitlines() or ['?'])[-1]}")
-            result = json.loads(done.stdout.strip().splitlines()[-1])
-            samples[option].append(result["images_per_s"])
-            fits_seen.setdefault(option, []).append(result["fits"])
+            samples[option].append(json.loads(done.stdout.strip().splitlines()[-1])["fits"])
             print(f"round {round_index + 1}/{rounds} {family:<12} {option:<16} "
-                  f"{samples[option][-1]:8.0f} images/s", flush=True)
+                  f"{statistics.median(samples[option][-1]):8.0f} images/s", flush=True)
     return samples
 
 
