@@ -24,6 +24,7 @@ MIN_CONTRAST = 24.0  # ink fainter than this (of 255) above the paper is no digi
 NOISE_MARGIN = 4.0  # nor is ink that stands less than this many noise deviations above it
 STROKE_WIDTH = 2.0  # thinnest stroke, in pixels of the 20-px box, before strokes are thickened
 EVEN_PAPER_CONTRAST = 6.0  # ink this many paper spreads above the paper: the paper is even
+CLOSE_CALL = 0.3  # edge-and-area scores this near the middle are settled by the pieces (below)
 WORK_SIDE = 4 * BOX  # digits are shrunk to this before thickening: cheap, and thin lines survive
 
 
@@ -33,18 +34,39 @@ def has_light_background(gray: np.ndarray) -> bool:
     Pixels are split at the middle of the picture's darkest and lightest tones (after a 3x3
     average, so a stray pixel does not count). Paper is the tone that fills the picture's edges;
     in a crop cut tight to the ink, where strokes cover much of the edges too, it is also the
-    tone that covers more of the picture (the edge counts twice as much as the area).
+    tone that covers more of the picture (the edge counts twice as much as the area). When those
+    two leave it close (a heavy digit filling its crop), paper is the tone cut into more pieces:
+    a digit is one stroke, and where it touches the edges it cuts the paper around it apart.
 
     Examples:
         >>> page = np.full((20, 20), 230.0); page[5:15, 8:11] = 20
         >>> has_light_background(page), has_light_background(255 - page)
+        (True, False)
+        >>> rows, cols = np.mgrid[:16, :16]; r = np.hypot(rows - 7.5, cols - 7.5) / 8
+        >>> zero = np.where((r <= 1) & (r >= 0.3), 0.0, 255.0)  # a heavy "0" cropped tight
+        >>> has_light_background(zero), has_light_background(255 - zero)
         (True, False)
     """
     gray = np.asarray(gray, dtype="float32")
     smooth = _neighbourhood_sum(gray, include_centre=True) / 9.0
     light = gray > (smooth.min() + smooth.max()) / 2
     edge = np.concatenate([light[0], light[-1], light[1:-1, 0], light[1:-1, -1]])
-    return bool(2 * edge.mean() + light.mean() > 1.5)
+    score = 2 * edge.mean() + light.mean()  # 3: all light, 0: all dark; 1.5 undecided
+    if abs(score - 1.5) < CLOSE_CALL:
+        # paper is 4-connected where ink is 8-connected (a diagonal stroke cuts the paper)
+        light_cut = _pieces(light, diagonal=False) - _pieces(~light, diagonal=True)
+        dark_cut = _pieces(~light, diagonal=False) - _pieces(light, diagonal=True)
+        score += CLOSE_CALL * np.sign(light_cut - dark_cut)
+    return bool(score > 1.5)
+
+
+def _pieces(mask: np.ndarray, diagonal: bool) -> int:
+    """How many connected parts `mask` has, counting parts of at least 2% of the picture."""
+    from scipy import ndimage
+
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3)) if diagonal else None)
+    sizes = np.bincount(labels.ravel(), minlength=count + 1)[1:]
+    return int((sizes >= max(2, 0.02 * mask.size)).sum())
 
 
 def normalize_digit(image, invert: bool | None = None) -> np.ndarray:
