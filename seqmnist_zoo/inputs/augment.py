@@ -75,12 +75,44 @@ def _opened_four(digit: np.ndarray, top: int, bottom: int, pen: int) -> np.ndarr
     return opened if (opened > 127).sum() >= 0.6 * ink.sum() else digit
 
 
+def _g_shaped_nine(digit: np.ndarray, top: int, bottom: int, pen: int,
+                   rng: np.random.Generator) -> np.ndarray:
+    """A 9 written like a "g": head and stem squashed into the upper part of its height, the stem
+    ending in a bowl that runs left along the bottom and rises again on the left."""
+    from PIL import Image, ImageDraw
+
+    tall = bottom - top
+    head_rows = max(2, round((tall + 1) * rng.uniform(0.55, 0.75)))
+    head = Image.fromarray(digit[top:bottom + 1]).resize((digit.shape[1], head_rows), Image.BILINEAR)
+    out = np.zeros_like(digit)
+    out[top:top + head_rows] = np.asarray(head)
+    ink_rows = np.flatnonzero(out.max(1) > 127)
+    cols = np.flatnonzero(out.max(0) > 127)
+    if ink_rows.size == 0:
+        return digit
+    end = int(ink_rows[-1])
+    x = float(np.flatnonzero(out[end] > 127).mean())
+    reach = rng.uniform(0.6, 1.1) * max(cols[-1] - cols[0], pen)
+    rise, low = rng.uniform(0.1, 0.5) * tall, bottom + 0.15 * (bottom - end)
+    t = np.linspace(0.0, 1.0, 13)[:, None]  # a cubic Bezier: down, left along the bottom, up
+    left = x - reach * rng.uniform(0.9, 1.1)
+    points = np.array([(x, end), (x, low), (x - reach, low), (left, bottom - rise)])
+    curve = ((1 - t) ** 3 * points[0] + 3 * t * (1 - t) ** 2 * points[1]
+             + 3 * t ** 2 * (1 - t) * points[2] + t ** 3 * points[3])
+    picture = Image.fromarray(out)
+    ImageDraw.Draw(picture).line([tuple(point) for point in curve], fill=255, width=pen, joint="curve")
+    return np.asarray(picture)
+
+
 def written_the_continental_way(digit: np.ndarray, label: int, rng: np.random.Generator,
-                                open_fours: bool = False) -> np.ndarray:
+                                open_fours: bool = False, long_upstrokes: bool = False,
+                                g_nines: bool = False) -> np.ndarray:
     """A 1 given its long upstroke (and sometimes a foot), a 7 its crossbar, a 9 a curled tail,
     and with `open_fours` a 4 opened (its stem starting at the crossbar).
 
-    Much of the world writes them so, MNIST's American writers seldom did.
+    Much of the world writes them so, MNIST's American writers seldom did. With
+    `long_upstrokes` a 1's upstroke may be as long as the stem and lie flatter or stand steeper
+    (15-75 degrees instead of 20-65), as Semeion's writers draw them.
 
     Examples:
         >>> one = np.zeros((28, 28), "uint8"); one[4:24, 13:15] = 255
@@ -100,6 +132,8 @@ def written_the_continental_way(digit: np.ndarray, label: int, rng: np.random.Ge
     pen = max(1, round(float((digit > 127).sum()) / (3.0 * tall)))  # area over the strokes' length
     if label == 4:
         return _opened_four(digit, top, bottom, pen)
+    if label == 9 and g_nines and rng.random() < 0.5:
+        return _g_shaped_nine(digit, top, bottom, pen, rng)
     picture = Image.fromarray(digit)
     draw = ImageDraw.Draw(picture)
 
@@ -107,7 +141,8 @@ def written_the_continental_way(digit: np.ndarray, label: int, rng: np.random.Ge
         return float(np.flatnonzero(digit[row] > 127).mean())
 
     if label == 1:
-        length, angle = rng.uniform(0.25, 0.8) * tall, np.radians(rng.uniform(20, 65))
+        longest, (flattest, steepest) = (1.0, (15, 75)) if long_upstrokes else (0.8, (20, 65))
+        length, angle = rng.uniform(0.25, longest) * tall, np.radians(rng.uniform(flattest, steepest))
         x, y = centre(top), top
         draw.line([(x, y), (x - length * np.cos(angle), y + length * np.sin(angle))], fill=255, width=pen)
         if rng.random() < 0.4:
@@ -129,11 +164,13 @@ def written_the_continental_way(digit: np.ndarray, label: int, rng: np.random.Ge
 
 
 def handwriting_variant(digit: np.ndarray, rng: np.random.Generator, label: int | None = None,
-                        elastic: bool = False, open_fours: bool = False) -> np.ndarray:
+                        elastic: bool = False, open_fours: bool = False,
+                        long_upstrokes: bool = False, g_nines: bool = False) -> np.ndarray:
     """One MNIST digit (uint8 28x28, light on black) as a random real-world scan, read back.
 
     With its `label`, a 1, 7 or 9 (and with `open_fours` a 4) may also be written the continental
-    way; with `elastic`, half the digits are also bent (`elastic_warp`).
+    way (`written_the_continental_way`, which also takes `long_upstrokes`); with
+    `elastic`, half the digits are also bent (`elastic_warp`).
 
     Examples:
         >>> digit = np.zeros((28, 28), "uint8"); digit[6:22, 12:16] = 255   # a "1"
@@ -144,7 +181,7 @@ def handwriting_variant(digit: np.ndarray, rng: np.random.Generator, label: int 
     from PIL import Image, ImageFilter
 
     if label is not None:
-        digit = written_the_continental_way(digit, label, rng, open_fours)
+        digit = written_the_continental_way(digit, label, rng, open_fours, long_upstrokes, g_nines)
     rows, cols = np.flatnonzero(digit.max(1) > 0), np.flatnonzero(digit.max(0) > 0)
     if rows.size == 0:
         return digit
@@ -192,15 +229,15 @@ def handwriting_variant(digit: np.ndarray, rng: np.random.Generator, label: int 
 
 
 def _variants_chunk(args) -> np.ndarray:
-    digits, labels, seed, start, elastic, open_fours = args
-    return np.stack([handwriting_variant(d, np.random.default_rng([seed, start + i]), label, elastic,
-                                         open_fours)
+    digits, labels, seed, start, style = args
+    return np.stack([handwriting_variant(d, np.random.default_rng([seed, start + i]), label, **style)
                      for i, (d, label) in enumerate(zip(digits, labels, strict=True))])
 
 
 def handwriting_variants(digits: np.ndarray, labels=None, seed: int = 0,
                          workers: int | None = None, elastic: bool = False,
-                         open_fours: bool = False) -> np.ndarray:
+                         open_fours: bool = False, long_upstrokes: bool = False,
+                         g_nines: bool = False) -> np.ndarray:
     """One `handwriting_variant` of every digit; digit ``i``'s depends only on `seed` and ``i``.
 
     Examples:
@@ -210,7 +247,9 @@ def handwriting_variants(digits: np.ndarray, labels=None, seed: int = 0,
     """
     digits = np.asarray(digits, dtype="uint8")
     labels = [None] * len(digits) if labels is None else [int(label) for label in labels]
-    chunks = [(digits[i:i + CHUNK], labels[i:i + CHUNK], seed, i, elastic, open_fours)
+    style = {"elastic": elastic, "open_fours": open_fours, "long_upstrokes": long_upstrokes,
+             "g_nines": g_nines}
+    chunks = [(digits[i:i + CHUNK], labels[i:i + CHUNK], seed, i, style)
               for i in range(0, len(digits), CHUNK)]
     workers = workers or min(len(chunks), os.cpu_count() or 1)
     if workers <= 1 or len(chunks) == 1:

@@ -29,9 +29,9 @@ class Recipe:
     randomly shifts training digits by up to that many pixels; `augment="handwriting"` adds a
     scanned-handwriting rewrite of each (`seqmnist_zoo.inputs.augment`): `rewrites` of them, epoch
     k reading rewrite k mod `rewrites`, bent as well when `elastic`, half the 4s opened when
-    `open_fours`; `start_from` names the weights
-    tag training starts from. The last `validation_size` training images (after a seeded
-    shuffle) select the best epoch; the test set only reports.
+    `open_fours`, 1s' upstrokes as long as their stem when `long_upstrokes`; `start_from` names
+    the weights tag training starts from. The last `validation_size` training images (after a
+    seeded shuffle) select the best epoch; the test set only reports.
 
     Examples:
         >>> Recipe(learning_rate=1e-3, clipnorm=1.0).clipnorm
@@ -54,6 +54,10 @@ class Recipe:
     elastic: bool = False
     # With augment: half the 4s are also rewritten open, their stem starting at the crossbar.
     open_fours: bool = False
+    # With augment: 1s' upstrokes as long as the stem, at 15-75 degrees (else 0.25-0.8 of it, 20-65).
+    long_upstrokes: bool = False
+    # With augment: half the rewritten 9s written like a "g", the stem ending in a wide bowl.
+    g_nines: bool = False
     # A weights tag to start from (fine-tuning) instead of random weights.
     start_from: str | None = None
 
@@ -65,6 +69,16 @@ class Recipe:
             'adam'
         """
         return asdict(self)
+
+    def rewrite_style(self) -> dict[str, bool]:
+        """The `handwriting_variants` options this recipe's rewrites are made with.
+
+        Examples:
+            >>> Recipe(augment="handwriting", open_fours=True).rewrite_style()["open_fours"]
+            True
+        """
+        return {"elastic": self.elastic, "open_fours": self.open_fours,
+                "long_upstrokes": self.long_upstrokes, "g_nines": self.g_nines}
 
 
 @dataclass(frozen=True)

@@ -177,7 +177,7 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
     (x_fit, y_fit), (x_val, y_val) = split_validation(x, y, recipe, train_samples)
     rewrites = []
     if recipe.augment == "handwriting":
-        rewrite = {"elastic": recipe.elastic, "open_fours": recipe.open_fours}
+        rewrite = recipe.rewrite_style()
         rewrites = [handwriting_variants(x_fit, y_fit, seed=recipe.seed + 1000 * k, **rewrite)
                     for k in range(recipe.rewrites)]
         # the best epoch is chosen on the same mixture: MNIST alone favours the least adapted one

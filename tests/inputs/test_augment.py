@@ -1,9 +1,12 @@
 """The handwriting rewrite of MNIST: what it adds to a digit, and that it is reproducible."""
 
+import inspect
+
 import numpy as np
 import pytest
 
 from seqmnist_zoo.inputs.augment import handwriting_variants, written_the_continental_way
+from seqmnist_zoo.models.specs import Recipe
 
 
 def _bar(top=4, bottom=24, left=13, right=15):
@@ -35,6 +38,35 @@ def test_a_nine_gets_a_tail_curling_back_to_the_left_at_the_bottom():
     _, added = _changed(nine, 9)
     rows, cols = np.nonzero(added)
     assert rows.min() >= 14 and cols.min() < 13  # low, and left of the stem
+
+
+def _added_over_seeds(digit, label, **style):
+    for seed in range(100):
+        out = written_the_continental_way(digit, label, np.random.default_rng(seed), **style)
+        yield (out > 127) & ~(digit > 127)
+
+
+def test_long_upstrokes_reach_further_down_than_the_usual_ones():
+    def lowest(**style):  # the upstroke's lowest row, the foot (rows 22 and below) left out
+        return max(int(np.nonzero(added[:22])[0].max()) for added in _added_over_seeds(_bar(), 1, **style)
+                   if added[:22].any())
+
+    usual, long = lowest(), lowest(long_upstrokes=True)
+    assert usual <= 15 < 17 <= long, (usual, long)
+
+
+def test_g_nines_have_their_head_raised_and_a_bowl_along_the_bottom():
+    nine = _bar()
+    nine[4:12, 8:15] = 255  # the head: a loop-ish block on the stem, rows 4-11
+
+    def g_shaped(out):
+        return out[11, 8:12].max() < 128 and out[21:, :11].max() > 127
+
+    outs = [written_the_continental_way(nine, 9, np.random.default_rng(seed), g_nines=True)
+            for seed in range(40)]
+    assert any(g_shaped(out) for out in outs)
+    assert not any(g_shaped(written_the_continental_way(nine, 9, np.random.default_rng(seed)))
+                   for seed in range(40))
 
 
 def test_a_seven_gets_a_crossbar_and_other_digits_are_left_alone():
@@ -98,3 +130,10 @@ def test_an_elastic_bend_moves_strokes_but_keeps_them_whole_and_inside_the_frame
     assert any((a != b).any() for a, b in zip(bends, bends[1:], strict=False))
     still = np.asarray(elastic_warp(Image.fromarray(bar), np.random.default_rng(0), 0.0))
     assert (np.abs(still.astype(int) - bar) <= 1).all()
+
+
+def test_every_rewrite_option_has_its_recipe_field():
+    options = set(inspect.signature(handwriting_variants).parameters) - {"digits", "labels", "seed",
+                                                                         "workers"}
+    style = Recipe(elastic=True, open_fours=True, long_upstrokes=True, g_nines=True).rewrite_style()
+    assert set(style) == options and all(style.values())
