@@ -186,9 +186,9 @@ class ModelSpec:
         ``"mnist"`` is the family's recipe. ``"mnist-robust"`` starts from the ``"mnist"``
         weights and trains `ROBUST_EPOCHS` more at the same learning rate on MNIST plus a
         handwriting rewrite of every digit (`ROBUST_REWRITES` of them, read in turn, one per epoch;
-        half of them bent, and the family's own `robust_recipe` fields), keeping the epoch that
-        reads best the validation digits and their rewrite, so it reads real scanned handwriting
-        better.
+        half of them bent), keeping the epoch that reads best the validation digits and their
+        rewrite, so it reads real scanned handwriting better. The family's own `robust_recipe`
+        fields are set on top, and win over these (a family may train longer).
 
         Examples:
             >>> get_model_spec("gru").recipe_for("mnist-robust").start_from
@@ -197,9 +197,9 @@ class ModelSpec:
         if tag == "mnist":
             return self.recipe
         if tag == ROBUST_TAG:
-            return replace(self.recipe, epochs=ROBUST_EPOCHS, augment="handwriting",
-                           rewrites=ROBUST_REWRITES, elastic=True, start_from="mnist",
-                           **self.robust_recipe)
+            shared = {"epochs": ROBUST_EPOCHS, "augment": "handwriting", "rewrites": ROBUST_REWRITES,
+                      "elastic": True, "start_from": "mnist"}
+            return replace(self.recipe, **{**shared, **self.robust_recipe})
         raise InvalidArgumentError(f"no recipe for weights tag {tag!r}; known: 'mnist', {ROBUST_TAG!r}")
 
     def weights_for(self, tag: str) -> WeightsSpec:

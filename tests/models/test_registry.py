@@ -59,6 +59,12 @@ def test_a_robust_recipe_with_a_field_recipes_do_not_have_is_refused_where_it_is
     assert spec.recipe_for("mnist-robust").open_fours
 
 
+def test_a_family_robust_recipe_wins_over_the_shared_one():
+    spec = ModelSpec("tiny", builder="m:f", family="lstm", robust_recipe={"epochs": 40, "elastic": False})
+    recipe = spec.recipe_for("mnist-robust")
+    assert (recipe.epochs, recipe.elastic, recipe.augment) == (40, False, "handwriting")
+
+
 def test_private_registry_is_independent():
     reg = Registry(entry_point_group=None)
     reg.register(ModelSpec("a_model", builder="m:f", family="lstm"))
