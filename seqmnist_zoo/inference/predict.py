@@ -53,14 +53,17 @@ class DigitPrediction:
     def to_dict(self) -> dict:
         """The prediction as JSON-able values (without the image); ``warnings`` only when any.
 
+        An error's message is given without the input's name in front: ``image`` holds it.
+
         Examples:
             >>> DigitPrediction("a.png", None, ((3, 0.5),)).to_dict()
             {'image': 'a.png', 'top': [{'digit': 3, 'probability': 0.5}]}
             >>> DigitPrediction("b.png", None, error=NoDigitError("b.png: no digit found")).to_dict()
-            {'image': 'b.png', 'error': 'b.png: no digit found'}
+            {'image': 'b.png', 'error': 'no digit found'}
         """
         if not self.ok:
-            return {"image": self.source, "error": str(self.error)}
+            message = str(self.error)
+            return {"image": self.source, "error": message.removeprefix(f"{self.source}: ")}
         answer = {"image": self.source, "top": [{"digit": d, "probability": p} for d, p in self.top]}
         return answer | ({"warnings": list(self.warnings)} if self.warnings else {})
 
