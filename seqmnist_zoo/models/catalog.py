@@ -44,7 +44,7 @@ def builtin_specs() -> list[ModelSpec]:
             description="One LSTM layer reading the image row by row; its last state is classified.",
             defaults=readonly({**base, "units": 128}),
             recipe=Recipe(learning_rate=2e-3, epochs=30, shift_pixels=2, dropout=0.2),
-            robust_recipe=readonly({"open_fours": True}),
+            robust_recipe=readonly({"open_fours": True, "long_upstrokes": True, "g_nines": True}),
             count_params=_counter("lstm"),
         ),
         ModelSpec(
@@ -54,7 +54,7 @@ def builtin_specs() -> list[ModelSpec]:
             description="One GRU layer (reset_after, cuDNN-compatible) reading the image row by row.",
             defaults=readonly({**base, "units": 128}),
             recipe=Recipe(learning_rate=2e-3, epochs=30, shift_pixels=2, dropout=0.2),
-            robust_recipe=readonly({"open_fours": True}),
+            robust_recipe=readonly({"open_fours": True, "long_upstrokes": True, "g_nines": True}),
             count_params=_counter("gru"),
         ),
         ModelSpec(
