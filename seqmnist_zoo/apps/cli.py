@@ -284,11 +284,13 @@ def _load(name: str, weights: str, timesteps, units):
 @click.option("--json", "as_json", is_flag=True,
               help="Print JSON: every input, failed ones with their error.")
 def predict(name, images, weights, top_k, invert, raw, save_inputs, overwrite, each_digit, as_json):
-    """Classify pictures of digits: files (PNG, JPEG, GIF, BMP, WebP, TIFF, .npy) or folders.
+    """Classify pictures of digits: files (PNG, JPEG, GIF, BMP, WebP, TIFF, .npy) or folders
+    (the image files directly in them; subfolders are not searched).
 
     Any size, dark-on-light or light-on-dark, transparent or not: each picture is read the way
     MNIST was made (cropped to its ink, fitted in 20x20, centred by mass in 28x28). A file that
-    cannot be read or holds no digit is reported on its own line; the others are still predicted.
+    cannot be read or holds no digit is reported on its own line; the others are still predicted,
+    and the exit status is 1.
     """
     get_model_spec(name)
     if save_inputs:

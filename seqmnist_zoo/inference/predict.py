@@ -46,9 +46,13 @@ class DigitPrediction:
 
     def __repr__(self) -> str:
         if not self.ok:
-            return f"DigitPrediction({self.source!r}: error: {self.error})"
+            return f"DigitPrediction({self.source!r}: error: {self._message()})"
         guesses = [f"{d} ({p:.1%})" for d, p in self.top]
         return f"DigitPrediction({self.source!r}: {', then '.join(guesses)})"
+
+    def _message(self) -> str:
+        """The error's message without the input's name in front (the source is shown beside it)."""
+        return str(self.error).removeprefix(f"{self.source}: ")
 
     def to_dict(self) -> dict:
         """The prediction as JSON-able values (without the image); ``warnings`` only when any.
@@ -62,8 +66,7 @@ class DigitPrediction:
             {'image': 'b.png', 'error': 'no digit found'}
         """
         if not self.ok:
-            message = str(self.error)
-            return {"image": self.source, "error": message.removeprefix(f"{self.source}: ")}
+            return {"image": self.source, "error": self._message()}
         answer = {"image": self.source, "top": [{"digit": d, "probability": p} for d, p in self.top]}
         return answer | ({"warnings": list(self.warnings)} if self.warnings else {})
 
