@@ -74,7 +74,7 @@ def builtin_specs() -> list[ModelSpec]:
             description="Two LSTM layers; the first passes its whole sequence to the second.",
             defaults=readonly({**base, "units": (128, 128)}),
             recipe=Recipe(learning_rate=2e-3, epochs=30, shift_pixels=2, dropout=0.3),
-            robust_recipe=readonly({"open_fours": True}),
+            robust_recipe=readonly({"open_fours": True, "long_upstrokes": True, "g_nines": True}),
             count_params=_counter("lstm"),
         ),
         ModelSpec(
