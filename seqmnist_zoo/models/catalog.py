@@ -64,7 +64,7 @@ def builtin_specs() -> list[ModelSpec]:
             description="A bidirectional LSTM: rows read top-down and bottom-up, states concatenated.",
             defaults=readonly({**base, "units": 192}),
             recipe=Recipe(learning_rate=2e-3, epochs=40, shift_pixels=2, dropout=0.3),
-            robust_recipe=readonly({"open_fours": True}),
+            robust_recipe=readonly({"open_fours": True, "long_upstrokes": True, "g_nines": True}),
             count_params=_counter("lstm", bidirectional=True),
         ),
         ModelSpec(
