@@ -65,12 +65,19 @@ def cli(ctx, verbose):
         ctx.with_resource(framework_logs_silenced())
 
 
+TEST_ACC_TITLE = "test acc ('mnist')"
+
+
 @cli.command("list")
 @click.argument("pattern", default="*")
 @click.option("--pretrained", is_flag=True, help="Only models that ship weights.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def list_command(pattern, pretrained, as_json):
-    """List the models whose name matches PATTERN (fnmatch wildcards, e.g. '*lstm')."""
+    """List the models whose name matches PATTERN (fnmatch wildcards, e.g. '*lstm').
+
+    Test accuracy and its spread over seeds are the 'mnist' weights'; `info NAME` gives every
+    tag's, including 'mnist-robust', which predict reads with by default.
+    """
     names = list_models(pattern, pretrained=pretrained)
     if as_json:
         click.echo(json.dumps([_summary(n) for n in names], indent=2))
@@ -80,12 +87,12 @@ def list_command(pattern, pretrained, as_json):
     rows = [_summary(n) for n in names]
     tags = {row["name"]: ",".join(row["weights"]) or "-" for row in rows}
     width = max(8, *map(len, tags.values())) + 2  # the weights column fits its longest entry
-    click.echo(f"{'name':<14}{'params':>9}  {'weights':<{width}}{'test acc':>9}  "
+    click.echo(f"{'name':<14}{'params':>9}  {'weights':<{width}}{TEST_ACC_TITLE}  "
                f"{'same recipe over seeds':<25}description")
     for row in rows:
         acc = f"{row['test_accuracy']:.2%}" if row["test_accuracy"] is not None else "-"
         click.echo(f"{row['name']:<14}{row['num_params'] or '?':>9}  "
-                   f"{tags[row['name']]:<{width}}{acc:>9}  "
+                   f"{tags[row['name']]:<{width}}{acc:>{len(TEST_ACC_TITLE)}}  "
                    f"{spread_text(row['seed_spread']):<25}{row['description']}")
 
 

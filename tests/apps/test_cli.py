@@ -21,7 +21,7 @@ def test_list_table_and_json(run_cli):
     header, *rows = out.strip().splitlines()
     assert [r.split()[0] for r in rows] == list_models()
     # every column starts where its header does, however long a row's weights tags are
-    for title in ("test acc", "same recipe over seeds"):
+    for title in ("test acc ('mnist')", "same recipe over seeds"):
         end = header.index(title) + len(title)
         starts = {row.index("%", header.index(title) - 2) for row in rows}
         assert len(starts) == 1 and abs(starts.pop() - end) <= len(title), title
