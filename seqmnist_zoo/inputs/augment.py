@@ -112,7 +112,8 @@ def written_the_continental_way(digit: np.ndarray, label: int, rng: np.random.Ge
 
     Much of the world writes them so, MNIST's American writers seldom did. With
     `long_upstrokes` a 1's upstroke may be as long as the stem and lie flatter or stand steeper
-    (15-75 degrees instead of 20-65), as Semeion's writers draw them.
+    (15-75 degrees instead of 20-65), as Semeion's writers draw them; with `g_nines` half the
+    rewritten 9s are written like a "g" instead (`_g_shaped_nine`).
 
     Examples:
         >>> one = np.zeros((28, 28), "uint8"); one[4:24, 13:15] = 255
@@ -169,7 +170,7 @@ def handwriting_variant(digit: np.ndarray, rng: np.random.Generator, label: int 
     """One MNIST digit (uint8 28x28, light on black) as a random real-world scan, read back.
 
     With its `label`, a 1, 7 or 9 (and with `open_fours` a 4) may also be written the continental
-    way (`written_the_continental_way`, which also takes `long_upstrokes`); with
+    way (`written_the_continental_way`, which also takes `long_upstrokes` and `g_nines`); with
     `elastic`, half the digits are also bent (`elastic_warp`).
 
     Examples:

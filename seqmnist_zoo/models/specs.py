@@ -29,9 +29,10 @@ class Recipe:
     randomly shifts training digits by up to that many pixels; `augment="handwriting"` adds a
     scanned-handwriting rewrite of each (`seqmnist_zoo.inputs.augment`): `rewrites` of them, epoch
     k reading rewrite k mod `rewrites`, bent as well when `elastic`, half the 4s opened when
-    `open_fours`, 1s' upstrokes as long as their stem when `long_upstrokes`; `start_from` names
-    the weights tag training starts from. The last `validation_size` training images (after a
-    seeded shuffle) select the best epoch; the test set only reports.
+    `open_fours`, 1s' upstrokes as long as their stem when `long_upstrokes`, some 9s written
+    like a "g" when `g_nines`; `start_from` names the weights tag training starts from. The last
+    `validation_size` training images (after a seeded shuffle) select the best epoch; the test
+    set only reports.
 
     Examples:
         >>> Recipe(learning_rate=1e-3, clipnorm=1.0).clipnorm
