@@ -54,63 +54,25 @@ def elastic_warp(picture, rng: np.random.Generator, strength: float):
     return picture.transform(picture.size, Image.MESH, mesh, Image.BILINEAR)
 
 
-def _crossbar_row(ink: np.ndarray, top: int, bottom: int) -> int:
-    """A 4's crossbar: the row of widest ink extent in the middle of the digit."""
-    tall = bottom - top
-
-    def width(row: int) -> int:
-        cols = np.flatnonzero(ink[row])
-        return int(cols[-1] - cols[0]) if cols.size else -1
-
-    return max(range(top + int(0.35 * tall), top + int(0.8 * tall) + 1), key=width)
-
-
 def _opened_four(digit: np.ndarray, top: int, bottom: int, pen: int) -> np.ndarray:
     """A 4 whose stem starts at the crossbar: the stem above the bar taken away.
 
     The crossbar is the widest row in the middle of the digit; the stem is the ink below it.
     Returns `digit` unchanged when that would take away more than 40% of the ink.
     """
-    ink = digit > 127
-    bar = _crossbar_row(ink, top, bottom)
+    tall, ink = bottom - top, digit > 127
+
+    def width(row: int) -> int:
+        cols = np.flatnonzero(ink[row])
+        return int(cols[-1] - cols[0]) if cols.size else -1
+
+    bar = max(range(top + int(0.35 * tall), top + int(0.8 * tall) + 1), key=width)
     below = np.nonzero(ink[bar + 3:bottom + 1])[1]
     if below.size == 0:
         return digit
     opened = digit.copy()
     opened[:max(top, bar - pen), int(round(float(below.mean()) - 1.5 * pen)):] = 0
     return opened if (opened > 127).sum() >= 0.6 * ink.sum() else digit
-
-
-def _closed_four(digit: np.ndarray, top: int, bottom: int, pen: int,
-                 rng: np.random.Generator) -> np.ndarray:
-    """A 4 closed at the top, as printed and as many people write it: the left arm above the bar
-    taken away and replaced by a stroke from the stem's top down to the bar's left end, straight
-    or bulging out to the upper left.
-
-    Returns `digit` unchanged when the bar does not reach left of the stem.
-    """
-    from PIL import Image, ImageDraw
-
-    tall, ink = bottom - top, digit > 127
-    bar = _crossbar_row(ink, top, bottom)
-    below = np.nonzero(ink[bar + 3:bottom + 1])[1]
-    bar_cols = np.flatnonzero(ink[bar])
-    if below.size == 0 or bar_cols.size == 0:
-        return digit
-    stem, left = float(below.mean()), int(bar_cols[0])
-    if left > stem - 3 * pen:
-        return digit
-    closed = digit.copy()
-    closed[top:max(top, bar - pen), :max(0, int(round(stem - 1.5 * pen)))] = 0
-    bulge = rng.uniform(0.0, 0.25) * tall
-    t = np.linspace(0.0, 1.0, 9)[:, None]  # a quadratic Bezier from the stem's top to the bar
-    points = np.array([(stem, top), ((stem + left) / 2 - bulge, (top + bar) / 2 - bulge / 2), (left, bar)])
-    curve = (1 - t) ** 2 * points[0] + 2 * t * (1 - t) * points[1] + t ** 2 * points[2]
-    picture = Image.fromarray(closed)
-    draw = ImageDraw.Draw(picture)
-    draw.line([(stem, top), (stem, bar)], fill=255, width=pen)
-    draw.line([tuple(point) for point in curve], fill=255, width=pen, joint="curve")
-    return np.asarray(picture)
 
 
 def _g_shaped_nine(digit: np.ndarray, top: int, bottom: int, pen: int,
@@ -144,7 +106,7 @@ def _g_shaped_nine(digit: np.ndarray, top: int, bottom: int, pen: int,
 
 def written_the_continental_way(digit: np.ndarray, label: int, rng: np.random.Generator,
                                 open_fours: bool = False, long_upstrokes: bool = False,
-                                g_nines: bool = False, closed_fours: bool = False) -> np.ndarray:
+                                g_nines: bool = False) -> np.ndarray:
     """A 1 given its long upstroke (and sometimes a foot), a 7 its crossbar, a 9 a curled tail,
     and with `open_fours` a 4 opened (its stem starting at the crossbar).
 
@@ -160,7 +122,7 @@ def written_the_continental_way(digit: np.ndarray, label: int, rng: np.random.Ge
     """
     from PIL import Image, ImageDraw
 
-    rewritten = (1, 4, 7, 9) if open_fours or closed_fours else (1, 7, 9)
+    rewritten = (1, 4, 7, 9) if open_fours else (1, 7, 9)
     if label not in rewritten or rng.random() < (0.25 if label == 1 else 0.5):
         return digit
     rows = np.flatnonzero(digit.max(1) > 127)
@@ -170,8 +132,6 @@ def written_the_continental_way(digit: np.ndarray, label: int, rng: np.random.Ge
     tall = bottom - top
     pen = max(1, round(float((digit > 127).sum()) / (3.0 * tall)))  # area over the strokes' length
     if label == 4:
-        if closed_fours and (not open_fours or rng.random() < 0.5):
-            return _closed_four(digit, top, bottom, pen, rng)
         return _opened_four(digit, top, bottom, pen)
     if label == 9 and g_nines and rng.random() < 0.5:
         return _g_shaped_nine(digit, top, bottom, pen, rng)
@@ -206,8 +166,7 @@ def written_the_continental_way(digit: np.ndarray, label: int, rng: np.random.Ge
 
 def handwriting_variant(digit: np.ndarray, rng: np.random.Generator, label: int | None = None,
                         elastic: bool = False, open_fours: bool = False,
-                        long_upstrokes: bool = False, g_nines: bool = False,
-                        closed_fours: bool = False) -> np.ndarray:
+                        long_upstrokes: bool = False, g_nines: bool = False) -> np.ndarray:
     """One MNIST digit (uint8 28x28, light on black) as a random real-world scan, read back.
 
     With its `label`, a 1, 7 or 9 (and with `open_fours` a 4) may also be written the continental
@@ -223,8 +182,7 @@ def handwriting_variant(digit: np.ndarray, rng: np.random.Generator, label: int 
     from PIL import Image, ImageFilter
 
     if label is not None:
-        digit = written_the_continental_way(digit, label, rng, open_fours, long_upstrokes, g_nines,
-                                            closed_fours)
+        digit = written_the_continental_way(digit, label, rng, open_fours, long_upstrokes, g_nines)
     rows, cols = np.flatnonzero(digit.max(1) > 0), np.flatnonzero(digit.max(0) > 0)
     if rows.size == 0:
         return digit
@@ -280,7 +238,7 @@ def _variants_chunk(args) -> np.ndarray:
 def handwriting_variants(digits: np.ndarray, labels=None, seed: int = 0,
                          workers: int | None = None, elastic: bool = False,
                          open_fours: bool = False, long_upstrokes: bool = False,
-                         g_nines: bool = False, closed_fours: bool = False) -> np.ndarray:
+                         g_nines: bool = False) -> np.ndarray:
     """One `handwriting_variant` of every digit; digit ``i``'s depends only on `seed` and ``i``.
 
     Examples:
@@ -291,7 +249,7 @@ def handwriting_variants(digits: np.ndarray, labels=None, seed: int = 0,
     digits = np.asarray(digits, dtype="uint8")
     labels = [None] * len(digits) if labels is None else [int(label) for label in labels]
     style = {"elastic": elastic, "open_fours": open_fours, "long_upstrokes": long_upstrokes,
-             "g_nines": g_nines, "closed_fours": closed_fours}
+             "g_nines": g_nines}
     chunks = [(digits[i:i + CHUNK], labels[i:i + CHUNK], seed, i, style)
               for i in range(0, len(digits), CHUNK)]
     workers = workers or min(len(chunks), os.cpu_count() or 1)

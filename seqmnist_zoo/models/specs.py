@@ -30,9 +30,9 @@ class Recipe:
     scanned-handwriting rewrite of each (`seqmnist_zoo.inputs.augment`): `rewrites` of them, epoch
     k reading rewrite k mod `rewrites`, bent as well when `elastic`, half the 4s opened when
     `open_fours`, 1s' upstrokes as long as their stem when `long_upstrokes`, some 9s written
-    like a "g" when `g_nines`, 4s closed at the top when `closed_fours`; `start_from` names the
-    weights tag training starts from. The last `validation_size` training images (after a seeded
-    shuffle) select the best epoch; the test set only reports.
+    like a "g" when `g_nines`; `start_from` names the weights tag training starts from. The last
+    `validation_size` training images (after a seeded shuffle) select the best epoch; the test
+    set only reports.
 
     Examples:
         >>> Recipe(learning_rate=1e-3, clipnorm=1.0).clipnorm
@@ -59,9 +59,6 @@ class Recipe:
     long_upstrokes: bool = False
     # With augment: half the rewritten 9s written like a "g", the stem ending in a wide bowl.
     g_nines: bool = False
-    # With augment: 4s closed at the top (a stroke from the stem's top to the bar); half of the
-    # rewritten 4s when open_fours is set too.
-    closed_fours: bool = False
     # A weights tag to start from (fine-tuning) instead of random weights.
     start_from: str | None = None
 
@@ -82,8 +79,7 @@ class Recipe:
             True
         """
         return {"elastic": self.elastic, "open_fours": self.open_fours,
-                "long_upstrokes": self.long_upstrokes, "g_nines": self.g_nines,
-                "closed_fours": self.closed_fours}
+                "long_upstrokes": self.long_upstrokes, "g_nines": self.g_nines}
 
 
 @dataclass(frozen=True)

@@ -95,29 +95,11 @@ def test_a_four_is_opened_its_stem_starting_at_the_crossbar_only_when_asked():
     assert (out[4:15, 8:10] == 255).all() and (out[15:, :] == four[15:, :]).all()  # arm, bar, foot kept
 
 
-def test_a_closed_four_gets_a_stroke_from_its_stems_top_to_the_bar_instead_of_its_left_arm():
-    four = _bar(left=16, right=18)  # the stem, top to bottom
-    four[4:15, 8:10] = 255  # the left arm
-    four[15:17, 8:21] = 255  # the crossbar
-    outs = [written_the_continental_way(four, 4, np.random.default_rng(seed), closed_fours=True)
-            for seed in range(40)]
-    closed = [out for out in outs if (out != four).any()]
-    assert closed, "no seed closed the 4"
-    for out in closed:
-        assert (out[4:12, 8:10] < 128).any()  # the upright left arm is gone (its top part, at least)
-        diagonal = [int(np.flatnonzero(out[row, :16] > 127).max(initial=-1)) for row in (6, 10, 13)]
-        assert diagonal[0] > diagonal[2] >= 7 and diagonal[0] >= diagonal[1] >= diagonal[2]  # down-left
-        assert (out[15:, :] >= four[15:, :]).all()  # bar and stem below it kept
-    assert all((written_the_continental_way(four, 4, np.random.default_rng(seed)) == four).all()
-               for seed in range(40))
-
-
-def test_without_open_or_closed_fours_a_fours_rewrite_is_what_it_was_before_fours_could_change():
+def test_without_open_fours_a_fours_rewrite_is_what_it_was_before_fours_could_be_opened():
     four = _bar()
     four[15:17, 6:20] = 255
     fours = np.stack([four] * 4)
-    # a 4 draws nothing from its random stream unless open_fours or closed_fours: its rewrite is
-    # a label-less one
+    # a 4 draws nothing from its random stream unless open_fours: its rewrite is a label-less one
     assert (handwriting_variants(fours, [4] * 4, seed=2, workers=1)
             == handwriting_variants(fours, None, seed=2, workers=1)).all()
 
@@ -153,6 +135,5 @@ def test_an_elastic_bend_moves_strokes_but_keeps_them_whole_and_inside_the_frame
 def test_every_rewrite_option_has_its_recipe_field():
     options = set(inspect.signature(handwriting_variants).parameters) - {"digits", "labels", "seed",
                                                                          "workers"}
-    style = Recipe(elastic=True, open_fours=True, long_upstrokes=True, g_nines=True,
-                   closed_fours=True).rewrite_style()
+    style = Recipe(elastic=True, open_fours=True, long_upstrokes=True, g_nines=True).rewrite_style()
     assert set(style) == options and all(style.values())
