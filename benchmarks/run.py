@@ -436,7 +436,8 @@ def main() -> None:
     results = {case: _median(runs) for case, runs in samples.items()}
     report = {
         "machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "python": platform.python_version(),
-                    "load_average_before": round(load_before, 2), **_versions()},
+                    "load_average_before": round(load_before, 2), **_versions(),
+                    "zoo_matmul": _zoo_matmul()},
         "rounds": rounds, "max_rounds": max_rounds, "turns": turns, "steps": steps(args.quick),
         "quick": args.quick,
         "batch_size": BATCH,
@@ -477,7 +478,8 @@ def render(report: dict) -> str:
     m = report["machine"]
     lines = [f"Measured on {m['cpu']} ({m['cores']} cores), Python {m['python']}, keras "
              f"{m.get('keras')} ({m.get('backend')} backend), tensorflow {m.get('tensorflow')}, "
-             f"torch {m.get('torch', 'not installed')}; median (min–max) of {report['rounds']} "
+             f"torch {m.get('torch', 'not installed')}{_matmul_words(m)}; median (min–max) of "
+             f"{report['rounds']} "
              f"interleaved round(s){_more_rounds(report)}, batch {report['batch_size']}; "
              + _how_rounds_ran(report), "",
              "| training (images/s) | rounds | zoo | plain Keras | PyTorch | zoo / Keras "
@@ -509,6 +511,13 @@ def render(report: dict) -> str:
               "| start-up | seconds | peak MiB |", "|---|---|---|"]
     lines += [f"| `{label}` | {v['seconds']:.2f} | {v['peak_mib']:.0f} |" for label, v in cli.items()]
     return "\n".join(lines)
+
+
+def _matmul_words(machine: dict) -> str:
+    if "zoo_matmul" not in machine:
+        return ""
+    return (f"; the zoo's fused loops multiplied {machine['zoo_matmul']} operands "
+            "(PyTorch float32)")
 
 
 def _how_rounds_ran(report: dict) -> str:
@@ -543,6 +552,13 @@ def _verdicts(training: dict) -> list[str]:
             parts.append(f"within the noise (the ratio's range spans 1): {', '.join(mixed)}")
         lines.append(f"Zoo vs {label}: " + "; ".join(parts) + ".")
     return lines
+
+
+def _zoo_matmul() -> str:
+    """The zoo's fused-loop matmul operand type on this CPU (`cpu_matmul_dtype`), asked of a child
+    process so that this one never starts TensorFlow."""
+    code = "from seqmnist_zoo.training.cpu_path import cpu_matmul_dtype; print(cpu_matmul_dtype())"
+    return _run([sys.executable, "-c", code], dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))[0].strip()
 
 
 def _versions() -> dict:

@@ -43,6 +43,8 @@ def test_quick_harness_run_writes_tables_and_json(tmp_path, mnist_npz, python_en
     assert row["zoo"]["peak_mib"] > 50  # a TensorFlow process, measured by wait4
     assert report["first_prediction"]["with_imports_s"] > report["first_prediction"]["from_factory_s"]
     assert set(report["cli"]) == {"python -c pass", "seqmnist-zoo --help", "seqmnist-zoo list"}
+    matmul = report["machine"]["zoo_matmul"]
+    assert matmul in ("float32", "bfloat16") and f"multiplied {matmul} operands" in report["markdown"]
     assert report["markdown"] in result.stdout and "| simple_rnn |" in report["markdown"]
     assert benchmark_section("performance", output) == report["markdown"]
 
