@@ -371,6 +371,8 @@ def main() -> None:
     parser.add_argument("--turns", type=int,
                         help="timed fits per side in each round, the sides taking turns in live "
                              "processes (default 3; 2 with --quick)")
+    parser.add_argument("--training-only", action="store_true",
+                        help="measure training only (no inference, first-prediction or start-up cases)")
     parser.add_argument("--case", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case:
@@ -420,6 +422,8 @@ def main() -> None:
 
     for round_index in range(rounds):
         train_round(round_index, families)
+        if args.training_only:
+            continue
         for impl in ("zoo", "keras"):
             samples.setdefault(f"infer:{impl}:bilstm", []).append(
                 _case(f"infer:{impl}:bilstm", args.quick))
@@ -442,11 +446,12 @@ def main() -> None:
         "quick": args.quick,
         "batch_size": BATCH,
         "training": {name: _training_row(results, samples, name, have_torch) for name in families},
-        "inference": {impl: results[f"infer:{impl}:bilstm"] for impl in ("zoo", "keras")},
-        "first_prediction": results["first:zoo:bilstm"],
-        "cli": _cli_times(3 if args.quick else 7),
         "samples": samples,
     }
+    if not args.training_only:
+        report.update(inference={impl: results[f"infer:{impl}:bilstm"] for impl in ("zoo", "keras")},
+                      first_prediction=results["first:zoo:bilstm"],
+                      cli=_cli_times(3 if args.quick else 7))
     report["markdown"] = render(report)
     print(report["markdown"])
     if args.output:
@@ -496,6 +501,8 @@ def render(report: dict) -> str:
                      f"{_with_range(row, 'zoo_vs_keras', 2)} | {ratio} | {faster} | "
                      f"{row['zoo']['peak_mib']:.0f} |")
     lines += ["", *_verdicts(report["training"])]
+    if "inference" not in report:  # a --training-only run
+        return "\n".join(lines)
     zoo, plain = report["inference"]["zoo"], report["inference"]["keras"]
     first, cli = report["first_prediction"], report["cli"]
     lines += ["", "| inference, bilstm | zoo (pretrained) | plain Keras |", "|---|---|---|",

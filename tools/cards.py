@@ -47,6 +47,9 @@ def results_table() -> str:
 # Benchmark sections: the record each reads, relative to the checkout, and the command that writes it.
 BENCHMARKS = {
     "performance": ("benchmarks/results.json", "python benchmarks/run.py"),
+    "performance_float32": ("benchmarks/results_float32.json",
+                            "SEQMNIST_ZOO_CPU_MATMUL=float32 python benchmarks/run.py --families "
+                            "lstm,stacked_lstm --training-only --output benchmarks/results_float32.json"),
     "realworld": ("benchmarks/realworld.json", "python benchmarks/realworld.py"),
     "export": ("benchmarks/export.json", "python benchmarks/export.py"),
     "training_options": ("benchmarks/training_options_lstm.json",

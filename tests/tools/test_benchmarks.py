@@ -5,13 +5,12 @@ import json
 import os
 import statistics
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from conftest import PYTHON, REPO
 from seqmnist_zoo.training.environment import cpu_name
-from tools.cards import benchmark_section
+from tools.cards import BENCHMARKS, benchmark_section
 
 
 def test_quick_harness_run_writes_tables_and_json(tmp_path, mnist_npz, python_env):
@@ -74,12 +73,19 @@ def test_rounds_turns_and_ratios_add_up_over_several_rounds():
     assert row["zoo_vs_keras_range"] == pytest.approx([0.95, 2.0])
 
 
-def test_readme_performance_section_is_generated_from_the_results():
-    results = REPO / "benchmarks" / "results.json"
+def test_a_training_only_record_renders_its_training_table_alone():
+    report = json.loads((REPO / "benchmarks" / "results_float32.json").read_text())
+    assert "inference" not in report and report["machine"]["zoo_matmul"] == "float32"
+    markdown = _benchmark("run").render(report)
+    assert "| lstm |" in markdown and "Zoo vs PyTorch:" in markdown and "inference" not in markdown
+
+
+@pytest.mark.parametrize("name", ["performance", "performance_float32"])
+def test_readme_performance_sections_are_generated_from_the_results(name):
+    results = REPO / BENCHMARKS[name][0]
     readme = (REPO / "README.md").read_text()
-    section = readme.split("<!-- performance:start -->\n", 1)[1].split("<!-- performance:end -->")[0]
-    assert section.strip() == benchmark_section("performance", results).strip()
-    assert Path(results).is_file(), "run python benchmarks/run.py and commit benchmarks/results.json"
+    section = readme.split(f"<!-- {name}:start -->\n", 1)[1].split(f"<!-- {name}:end -->")[0]
+    assert section.strip() == benchmark_section(name, results).strip()
 
 
 def test_gpu_check_runs_on_the_jax_backend(tmp_path, mnist_npz, python_env):
