@@ -392,6 +392,7 @@ def main() -> None:
         print(f"warning: the 1-minute load average is {load_before:.1f} before measuring: other "
               "work on this machine will move every figure", file=sys.stderr)
 
+    zoo_matmul = _zoo_matmul()  # before measuring: a bad SEQMNIST_ZOO_CPU_MATMUL stops the run here
     import importlib.util
 
     have_torch = importlib.util.find_spec("torch") is not None
@@ -441,7 +442,7 @@ def main() -> None:
     report = {
         "machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "python": platform.python_version(),
                     "load_average_before": round(load_before, 2), **_versions(),
-                    "zoo_matmul": _zoo_matmul()},
+                    "zoo_matmul": zoo_matmul},
         "rounds": rounds, "max_rounds": max_rounds, "turns": turns, "steps": steps(args.quick),
         "quick": args.quick,
         "batch_size": BATCH,
@@ -565,7 +566,11 @@ def _zoo_matmul() -> str:
     """The zoo's fused-loop matmul operand type on this CPU (`cpu_matmul_dtype`), asked of a child
     process so that this one never starts TensorFlow."""
     code = "from seqmnist_zoo.training.cpu_path import cpu_matmul_dtype; print(cpu_matmul_dtype())"
-    return _run([sys.executable, "-c", code], dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))[0].strip()
+    try:
+        return _run([sys.executable, "-c", code], dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))[0].strip()
+    except RuntimeError as error:  # the child's last line names what was wrong
+        kind, _, message = str(error).strip().splitlines()[-1].partition(": ")
+        raise SystemExit(f"error: {message if kind.endswith('Error') else kind}") from None
 
 
 def _versions() -> dict:
