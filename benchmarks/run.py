@@ -352,6 +352,24 @@ def _unsettled(samples: dict, families: list[str], baseline: str) -> list[str]:
     return unsettled
 
 
+def _positive(text: str) -> int:
+    """A count: a whole number of at least 1 (argparse says so in one line if not)."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
+def _families(text: str) -> list[str]:
+    """A comma list of the families this benchmark knows how to write in plain Keras and PyTorch."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in FAMILIES]
+    if unknown or not names:
+        what = (f"unknown famil{'ies' if len(unknown) > 1 else 'y'} {', '.join(map(repr, unknown))}"
+                if unknown else "no family given")
+        raise argparse.ArgumentTypeError(f"{what}; known: {', '.join(FAMILIES)}")
+    return names
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -361,14 +379,14 @@ def main() -> None:
     parser.add_argument("--output", type=Path,
                         help="JSON record to write (default benchmarks/results.json, the README's "
                              "record; a --quick run writes only where --output says)")
-    parser.add_argument("--families", default=",".join(FAMILIES),
+    parser.add_argument("--families", type=_families, default=list(FAMILIES),
                         help=f"comma list of families to train (default {','.join(FAMILIES)})")
-    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 5; 1 with --quick)")
-    parser.add_argument("--max-rounds", type=int,
+    parser.add_argument("--rounds", type=_positive, help="interleaved rounds (default 5; 1 with --quick)")
+    parser.add_argument("--max-rounds", type=_positive,
                         help="keep adding rounds, up to this many in all, for a family whose zoo / "
                              "PyTorch ratio has been both above and below 1 (default twice --rounds; "
                              "--rounds with --quick)")
-    parser.add_argument("--turns", type=int,
+    parser.add_argument("--turns", type=_positive,
                         help="timed fits per side in each round, the sides taking turns in live "
                              "processes (default 3; 2 with --quick)")
     parser.add_argument("--training-only", action="store_true",
@@ -399,7 +417,7 @@ def main() -> None:
     rounds = args.rounds or (1 if args.quick else 5)
     turns = args.turns or (2 if args.quick else 3)
     max_rounds = max(rounds, args.max_rounds or (rounds if args.quick else 2 * rounds))
-    families = args.families.split(",")
+    families = args.families
     train_impls = ["zoo", "keras"] + (["torch"] if have_torch else [])
     samples: dict[str, list[dict]] = {}
 
@@ -443,6 +461,7 @@ def main() -> None:
         "machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "python": platform.python_version(),
                     "load_average_before": round(load_before, 2), **_versions(),
                     "zoo_matmul": zoo_matmul},
+        "command": _command_line(),
         "rounds": rounds, "max_rounds": max_rounds, "turns": turns, "steps": steps(args.quick),
         "quick": args.quick,
         "batch_size": BATCH,
@@ -487,7 +506,7 @@ def render(report: dict) -> str:
              f"torch {m.get('torch', 'not installed')}{_matmul_words(m)}; median (min–max) of "
              f"{report['rounds']} "
              f"interleaved round(s){_more_rounds(report)}, batch {report['batch_size']}; "
-             + _how_rounds_ran(report), "",
+             + _how_rounds_ran(report) + _command_words(report) + _smoke_words(report), "",
              "| training (images/s) | rounds | zoo | plain Keras | PyTorch | zoo / Keras "
              "| zoo / PyTorch | zoo faster than PyTorch | zoo peak MiB |",
              "|---|---|---|---|---|---|---|---|---|"]
@@ -524,8 +543,19 @@ def render(report: dict) -> str:
 def _matmul_words(machine: dict) -> str:
     if "zoo_matmul" not in machine:
         return ""
-    return (f"; the zoo's fused loops multiplied {machine['zoo_matmul']} operands "
+    return (f"; the zoo's fused LSTM and GRU loops multiplied {machine['zoo_matmul']} operands "
             "(PyTorch float32)")
+
+
+def _command_words(report: dict) -> str:
+    return f" Command: `{report['command']}`." if "command" in report else ""
+
+
+def _smoke_words(report: dict) -> str:
+    if not report.get("quick"):
+        return ""
+    return (" **A `--quick` smoke run: a few short fits, so its ratios are no verdict; on a busy "
+            "machine they can be off by any factor.**")
 
 
 def _how_rounds_ran(report: dict) -> str:
@@ -560,6 +590,15 @@ def _verdicts(training: dict) -> list[str]:
             parts.append(f"within the noise (the ratio's range spans 1): {', '.join(mixed)}")
         lines.append(f"Zoo vs {label}: " + "; ".join(parts) + ".")
     return lines
+
+
+def _command_line() -> str:
+    """This run's command as a user would type it, with the matmul override if one was set."""
+    import shlex
+
+    chosen = os.environ.get("SEQMNIST_ZOO_CPU_MATMUL")
+    words = ["python", "benchmarks/run.py", *sys.argv[1:]]
+    return (f"SEQMNIST_ZOO_CPU_MATMUL={chosen} " if chosen else "") + shlex.join(words)
 
 
 def _zoo_matmul() -> str:

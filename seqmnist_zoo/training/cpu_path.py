@@ -57,7 +57,7 @@ def cpu_matmul_dtype() -> str:
         >>> cpu_matmul_dtype() in ("float32", "bfloat16")
         True
     """
-    chosen = os.environ.get("SEQMNIST_ZOO_CPU_MATMUL")
+    chosen = os.environ.get("SEQMNIST_ZOO_CPU_MATMUL", "").strip().lower()
     if chosen:
         if chosen not in fused_rnn.MATMUL_DTYPES:
             raise InvalidArgumentError(f"SEQMNIST_ZOO_CPU_MATMUL={chosen!r} is not one of "

@@ -42,6 +42,8 @@ def test_quick_harness_run_writes_tables_and_json(tmp_path, mnist_npz, python_en
     assert row["zoo"]["peak_mib"] > 50  # a TensorFlow process, measured by wait4
     assert report["first_prediction"]["with_imports_s"] > report["first_prediction"]["from_factory_s"]
     assert set(report["cli"]) == {"python -c pass", "seqmnist-zoo --help", "seqmnist-zoo list"}
+    assert report["command"].startswith("python benchmarks/run.py --quick --families simple_rnn")
+    assert "smoke run" in report["markdown"] and f"`{report['command']}`" in report["markdown"]
     matmul = report["machine"]["zoo_matmul"]
     assert matmul in ("float32", "bfloat16") and f"multiplied {matmul} operands" in report["markdown"]
     assert report["markdown"] in result.stdout and "| simple_rnn |" in report["markdown"]
@@ -71,6 +73,17 @@ def test_rounds_turns_and_ratios_add_up_over_several_rounds():
     assert row["zoo_vs_torch"] == pytest.approx(1.1)
     assert row["zoo_vs_torch_range"] == pytest.approx([0.95, 1.275])
     assert row["zoo_vs_keras_range"] == pytest.approx([0.95, 2.0])
+
+
+@pytest.mark.parametrize(("argument", "says"), [
+    (["--rounds", "0"], "'0' is not a whole number of at least 1"),
+    (["--turns", "-1"], "'-1' is not a whole number of at least 1"),
+    (["--families", "lstm,nosuch"], "unknown family 'nosuch'; known: lstm, gru"),
+])
+def test_a_wrong_argument_stops_the_benchmark_before_it_starts_with_one_line(argument, says):
+    result = subprocess.run([PYTHON, str(REPO / "benchmarks" / "run.py"), "--quick", *argument],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and says in result.stderr and "Traceback" not in result.stderr
 
 
 def test_a_training_only_record_renders_its_training_table_alone():
