@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 from seqmnist_zoo import list_models, load_mnist  # noqa: E402
 from seqmnist_zoo.errors import NoDigitError  # noqa: E402
 from seqmnist_zoo.inputs.preprocess import prepare_each  # noqa: E402
+from tools.arguments import positive_count  # noqa: E402
 from tools.realworld import (  # noqa: E402
     HANDED_OVER,
     drawn_digits,
@@ -237,13 +238,6 @@ def markdown_real(report: dict) -> str:
     return "\n".join(lines)
 
 
-def _positive(text: str) -> int:
-    """A count of pictures: a whole number of at least 1 (argparse says so in one line if not)."""
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
-    return int(text)
-
-
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="500 photographed, 200 drawn digits")
@@ -255,7 +249,7 @@ def main(argv=None) -> None:
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "realworld.json")
     parser.add_argument("--real-only", action="store_true",
                         help="measure only the real handwriting; the made sets' record is kept")
-    parser.add_argument("--real-samples", type=_positive, default=None, metavar="N",
+    parser.add_argument("--real-samples", type=positive_count, default=None, metavar="N",
                         help="read only the first N pictures of each real set (default: every one)")
     args = parser.parse_args(argv)
     if args.real_only:

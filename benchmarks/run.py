@@ -30,7 +30,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from seqmnist_zoo.training.environment import cpu_name
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's tools/
+from seqmnist_zoo.training.environment import cpu_name  # noqa: E402
+from tools.arguments import positive_count  # noqa: E402
 
 FAMILIES = ["lstm", "gru", "bilstm", "stacked_lstm", "simple_rnn"]
 BATCH = 128
@@ -352,13 +354,6 @@ def _unsettled(samples: dict, families: list[str], baseline: str) -> list[str]:
     return unsettled
 
 
-def _positive(text: str) -> int:
-    """A count: a whole number of at least 1 (argparse says so in one line if not)."""
-    if not text.strip().isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
-    return int(text)
-
-
 def _families(text: str) -> list[str]:
     """A comma list of the families this benchmark knows how to write in plain Keras and PyTorch."""
     names = [name.strip() for name in text.split(",") if name.strip()]
@@ -381,12 +376,13 @@ def main() -> None:
                              "record; a --quick run writes only where --output says)")
     parser.add_argument("--families", type=_families, default=list(FAMILIES),
                         help=f"comma list of families to train (default {','.join(FAMILIES)})")
-    parser.add_argument("--rounds", type=_positive, help="interleaved rounds (default 5; 1 with --quick)")
-    parser.add_argument("--max-rounds", type=_positive,
+    parser.add_argument("--rounds", type=positive_count,
+                        help="interleaved rounds (default 5; 1 with --quick)")
+    parser.add_argument("--max-rounds", type=positive_count,
                         help="keep adding rounds, up to this many in all, for a family whose zoo / "
                              "PyTorch ratio has been both above and below 1 (default twice --rounds; "
                              "--rounds with --quick)")
-    parser.add_argument("--turns", type=_positive,
+    parser.add_argument("--turns", type=positive_count,
                         help="timed fits per side in each round, the sides taking turns in live "
                              "processes (default 3; 2 with --quick)")
     parser.add_argument("--training-only", action="store_true",

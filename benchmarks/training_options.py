@@ -36,7 +36,9 @@ import sys
 import time
 from pathlib import Path
 
-from seqmnist_zoo.training.environment import cpu_name
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's tools/
+from seqmnist_zoo.training.environment import cpu_name  # noqa: E402
+from tools.arguments import positive_count  # noqa: E402
 
 OPTIONS = ["plain", "unrolled", "symbolic", "fused_float32", "one_chain", "xla", "bf16", "tfdata",
            "keras_arrays", "jax_scan", "jax_unrolled", "default_threads"]
@@ -107,14 +109,14 @@ def child(family: str, option: str, fits: int = 1) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--family", default="lstm",
+    parser.add_argument("--family", "--families", default="lstm",
                         help="a family, or a comma list of them (default lstm)")
-    parser.add_argument("--rounds", type=int, default=3,
+    parser.add_argument("--rounds", type=positive_count, default=3,
                         help="fresh processes per option and family, interleaved (default 3)")
     parser.add_argument("--options", nargs="+", choices=OPTIONS, default=OPTIONS, metavar="OPTION",
                         help="the options to measure against the shipped path, plain (default: "
                              f"all of {', '.join(OPTIONS)}; each is described above)")
-    parser.add_argument("--fits", type=int, default=1,
+    parser.add_argument("--fits", type=positive_count, default=1,
                         help="timed fits in each process (default 1); with more, a process counts "
                              "as half-speed when even its fastest fit is under "
                              f"{HALF_SPEED:g} x the option's median process")
@@ -124,8 +126,6 @@ def main() -> None:
     if args.case:
         print(json.dumps(child(args.family, args.case, args.fits)))
         return
-    if args.fits < 1:
-        parser.error(f"--fits must be 1 or more, got {args.fits}")
     options = ["plain"] + [o for o in args.options if o != "plain"]
     families = args.family.split(",")
     fits = {family: measure(family, options, args.rounds, args.fits) for family in families}
