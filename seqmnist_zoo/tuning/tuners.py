@@ -116,6 +116,26 @@ def run_search(search: kt.Tuner, *args, **kwargs) -> None:
         search.search(*args, **kwargs)
 
 
+def retry_unrecorded_trials(oracle: kt.Oracle) -> list[str]:
+    """Queue again the trials a kill left RUNNING (or IDLE) on disk but not in the oracle's state.
+
+    KerasTuner writes a new trial's file before its own state file; a search killed between the
+    two reloads that trial as RUNNING, yet neither runs it again nor counts its values as tried
+    (a random search drew them again and never finished the trial). Returns the ids queued.
+    Idempotent: a trial already queued is left alone.
+    """
+    queued = set(oracle._retry_queue)
+    found = [trial_id for trial_id, trial in sorted(oracle.trials.items())
+             if trial.status in ("RUNNING", "IDLE") and trial_id not in queued]
+    for trial_id in found:
+        trial = oracle.trials[trial_id]
+        oracle._retry_queue.append(trial_id)
+        if trial_id not in oracle.start_order:
+            oracle.start_order.append(trial_id)
+        oracle._record_values(trial)  # its values count as tried: no new trial draws them again
+    return found
+
+
 class ResumableGridSearchOracle(kt.oracles.GridSearchOracle):
     """KerasTuner's grid oracle, able to resume.
 
@@ -129,6 +149,7 @@ class ResumableGridSearchOracle(kt.oracles.GridSearchOracle):
 
     def reload(self):
         super().reload()
+        retry_unrecorded_trials(self)  # before the ordering below, which reads start_order
         by_values = functools.cmp_to_key(
             lambda a, b: self._compare(a.hyperparameters.values, b.hyperparameters.values))
         ordered = sorted((self.trials[i] for i in self.start_order), key=by_values)
@@ -226,6 +247,8 @@ def make_tuner(hypermodel: ZooHyperModel, kind: str = "random", *, max_trials: i
         tuner = build()  # reloads the project's state files when it exists
     except json.JSONDecodeError:
         raise damaged_project_error(Path(directory) / common["project_name"]) from None
+    if isinstance(tuner.oracle, kt.Oracle):  # a distributed worker holds a client, not the oracle
+        retry_unrecorded_trials(tuner.oracle)
     tuner.search_seed = seed
     return tuner
 

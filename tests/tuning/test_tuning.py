@@ -409,3 +409,23 @@ def test_hyperband_says_it_does_not_count_trials(tmp_path, tiny_space, run_cli, 
                              "--train-samples", "200", "--space", tiny_space, "--directory", tmp_path)
     assert code == 0, err
     assert "--max-trials is not used" in err and "single trial" in err
+
+
+@pytest.mark.parametrize("kind", ["random", "grid"])
+def test_a_trial_killed_before_the_oracle_saved_it_is_run_again_not_drawn_again(kind, tmp_path):
+    def search():
+        return make_tuner(ZooHyperModel("lstm", default_space("lstm")), kind, max_trials=4,
+                          epochs=1, directory=tmp_path)
+
+    first = search()
+    oracle = first.oracle
+    oracle.create_trial("tuner0")
+    first.save()  # the tuner's own file: a project without it is not reloaded
+    state = tmp_path / "lstm" / "oracle.json"
+    before = state.read_text()
+    orphan = oracle.create_trial("tuner1")  # its trial.json is written, then the oracle's state...
+    state.write_text(before)  # ...which the kill never let it save
+    reloaded = search().oracle
+    assert sorted(reloaded._retry_queue) == ["0", "1"]  # KerasTuner alone queues only trial 0
+    assert reloaded._duplicate(orphan.hyperparameters.values)  # a new trial will not draw them
+    assert sorted(reloaded.create_trial(f"t{i}").trial_id for i in range(3)) == ["0", "1", "2"]
