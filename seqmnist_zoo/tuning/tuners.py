@@ -116,7 +116,7 @@ def run_search(search: kt.Tuner, *args, **kwargs) -> None:
         search.search(*args, **kwargs)
 
 
-def retry_unrecorded_trials(oracle: kt.Oracle) -> list[str]:
+def _retry_unrecorded_trials(oracle: kt.Oracle) -> list[str]:
     """Queue again the trials a kill left RUNNING (or IDLE) on disk but not in the oracle's state.
 
     KerasTuner writes a new trial's file before its own state file; a search killed between the
@@ -149,7 +149,7 @@ class ResumableGridSearchOracle(kt.oracles.GridSearchOracle):
 
     def reload(self):
         super().reload()
-        retry_unrecorded_trials(self)  # before the ordering below, which reads start_order
+        _retry_unrecorded_trials(self)  # before the ordering below, which reads start_order
         by_values = functools.cmp_to_key(
             lambda a, b: self._compare(a.hyperparameters.values, b.hyperparameters.values))
         ordered = sorted((self.trials[i] for i in self.start_order), key=by_values)
@@ -248,7 +248,7 @@ def make_tuner(hypermodel: ZooHyperModel, kind: str = "random", *, max_trials: i
     except json.JSONDecodeError:
         raise damaged_project_error(Path(directory) / common["project_name"]) from None
     if isinstance(tuner.oracle, kt.Oracle):  # a distributed worker holds a client, not the oracle
-        retry_unrecorded_trials(tuner.oracle)
+        _retry_unrecorded_trials(tuner.oracle)
     tuner.search_seed = seed
     return tuner
 
