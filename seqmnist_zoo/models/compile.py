@@ -10,11 +10,13 @@ from .specs import Recipe
 
 
 def compile_model(model: keras.Model, recipe: Recipe | None = None, steps_per_epoch: int | None = None,
-                  family: str | None = None, steps_per_execution: int = 1) -> keras.Model:
+                  family: str | None = None, steps_per_execution: int = 1,
+                  soft_labels: bool = False) -> keras.Model:
     """Compile `model` with a recipe's optimizer, learning rate (schedule) and clipping.
 
     Without `recipe`, the recipe of the family named by `family` (default: the model's name) is
     used. The cosine schedule needs `steps_per_epoch`; without it the rate stays constant.
+    Labels are digits, or with `soft_labels` rows of ten probabilities (distillation targets).
 
     Examples:
         >>> from seqmnist_zoo import simple_rnn
@@ -37,7 +39,8 @@ def compile_model(model: keras.Model, recipe: Recipe | None = None, steps_per_ep
         raise InvalidArgumentError(f"unknown optimizer {recipe.optimizer!r}: {err}") from None
     model.compile(
         optimizer=optimizer,
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=emits_logits(model)),
+        loss=(keras.losses.CategoricalCrossentropy if soft_labels
+              else keras.losses.SparseCategoricalCrossentropy)(from_logits=emits_logits(model)),
         metrics=["accuracy"],
         steps_per_execution=steps_per_execution,
     )

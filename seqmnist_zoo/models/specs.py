@@ -30,7 +30,10 @@ class Recipe:
     scanned-handwriting rewrite of each (`seqmnist_zoo.inputs.augment`): `rewrites` of them, epoch
     k reading rewrite k mod `rewrites`, bent as well when `elastic`, half the 4s opened when
     `open_fours`, 1s' upstrokes as long as their stem when `long_upstrokes`, some 9s written
-    like a "g" when `g_nines`; `start_from` names the weights tag training starts from. The last
+    like a "g" when `g_nines`; `start_from` names the weights tag training starts from. With
+    `teachers` (``"NAME:TAG"`` weights of registered models) every training digit's target mixes
+    its label (`label_weight` of it) with the teachers' averaged answer softened by `temperature`
+    (knowledge distillation): a small network learns how a larger one reads. The last
     `validation_size` training images (after a seeded shuffle) select the best epoch; the test
     set only reports.
 
@@ -61,6 +64,10 @@ class Recipe:
     g_nines: bool = False
     # A weights tag to start from (fine-tuning) instead of random weights.
     start_from: str | None = None
+    # Weights ("NAME:TAG") whose answers the targets mix in; label_weight is the label's share.
+    teachers: tuple[str, ...] = ()
+    label_weight: float = 0.5
+    temperature: float = 2.0
 
     def to_dict(self) -> dict[str, Any]:
         """The recipe as plain JSON-able values.

@@ -29,6 +29,7 @@ from .cpu_path import (
 )
 from .environment import environment
 from .evaluation import log_evaluation
+from .teachers import check_distillation, load_teachers, taught_targets
 
 CHANCE_ACCURACY = 0.1
 
@@ -58,7 +59,9 @@ class ShiftedImages(keras.utils.PyDataset):
     """Batches of digits shifted by up to `max_shift` pixels each way, new shifts every epoch.
 
     With `rewrites` (arrays of rewritten `x`), each epoch reads `x` and the next rewrite of it in
-    turn, so consecutive epochs see every digit in another hand.
+    turn, so consecutive epochs see every digit in another hand. `targets`, one array per pool
+    (``x`` followed by its rewrite, or ``x`` alone), replace the labels (soft targets,
+    `seqmnist_zoo.training.teachers`).
 
     Examples:
         >>> x = np.zeros((10, 28, 28), "uint8"); y = np.arange(10)
@@ -69,12 +72,19 @@ class ShiftedImages(keras.utils.PyDataset):
         5
     """
 
-    def __init__(self, x, y, batch_size: int, max_shift: int, seed: int = 0, rewrites=(), **kwargs):
+    def __init__(self, x, y, batch_size: int, max_shift: int, seed: int = 0, rewrites=(),
+                 targets=(), **kwargs):
         super().__init__(**kwargs)
         self.batch_size, self.max_shift = batch_size, max_shift
         pad = ((0, 0), (max_shift, max_shift), (max_shift, max_shift))
         self.pools = [np.pad(np.concatenate([x, rewrite]), pad) for rewrite in rewrites] or [np.pad(x, pad)]
-        self.y = np.concatenate([y, y]) if rewrites else np.asarray(y)
+        labels = np.concatenate([y, y]) if rewrites else np.asarray(y)
+        self.pool_labels = list(targets) or [labels] * len(self.pools)
+        if len(self.pool_labels) != len(self.pools) or any(
+                len(t) != len(p) for t, p in zip(self.pool_labels, self.pools)):
+            raise InvalidArgumentError(f"targets must be one array per pool of digits "
+                                       f"({len(self.pools)}, each as long as its pool)")
+        self.y = self.pool_labels[0]
         self.epoch = -1
         self.rng = np.random.default_rng(seed)
         self.on_epoch_end()
@@ -85,6 +95,7 @@ class ShiftedImages(keras.utils.PyDataset):
     def on_epoch_end(self) -> None:
         self.epoch += 1
         self.padded = self.pools[self.epoch % len(self.pools)]
+        self.y = self.pool_labels[self.epoch % len(self.pools)]
         self.order = self.rng.permutation(len(self.y))
         self.offsets = self.rng.integers(0, 2 * self.max_shift + 1, size=(len(self.y), 2))
 
@@ -183,12 +194,15 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
         # the best epoch is chosen on the same mixture: MNIST alone favours the least adapted one
         x_val = np.concatenate([x_val, handwriting_variants(x_val, y_val, seed=recipe.seed + 999, **rewrite)])
         y_val = np.concatenate([y_val, y_val])
+    targets = _taught_pools(recipe, x_fit, y_fit, rewrites)
+    if targets:
+        y_val = np.eye(10, dtype="float32")[y_val]
     model = spec.load_builder()(weights=recipe.start_from, dropout=recipe.dropout, **config)
     output = _checkpoint_path(name, output)  # made only once every argument has been accepted
     samples_per_epoch = len(x_fit) * (2 if rewrites else 1)
     steps = -(-samples_per_epoch // recipe.batch_size)
     gpu = has_gpu()
-    compile_model(model, recipe, steps_per_epoch=steps,
+    compile_model(model, recipe, steps_per_epoch=steps, soft_labels=bool(targets),
                   steps_per_execution=1 if gpu else cpu_steps_per_execution(steps))
 
     checkpoint = BestCheckpoint(output)
@@ -196,13 +210,13 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
     if logdir is not None:
         all_callbacks += [keras.callbacks.TensorBoard(str(logdir)),
                           _hparams_callback(logdir, name, config, recipe)]
-    if recipe.shift_pixels or rewrites:
+    if recipe.shift_pixels or rewrites or targets:
         fit_data = fit_inputs(ShiftedImages(x_fit, y_fit, recipe.batch_size, recipe.shift_pixels,
-                                            seed=recipe.seed, rewrites=rewrites))
+                                            seed=recipe.seed, rewrites=rewrites, targets=targets))
     else:
         fit_data = fit_inputs(x_fit, y_fit, batch_size=recipe.batch_size, shuffle=True)
     started, interrupted, history, path = time.perf_counter(), False, {}, {}
-    build_for_fit(model, x_fit[:1], y_fit[:1])
+    build_for_fit(model, x_fit[:1], y_val[:1])
     try:
         with cpu_fast_path(model, enabled=not gpu) as path:
             history = model.fit(**fit_data, epochs=recipe.epochs,
@@ -234,6 +248,19 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
     }
     run_record_path(output).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return TrainResult(output=output, record=record, history=history, interrupted=interrupted)
+
+
+def _taught_pools(recipe: Recipe, x_fit, y_fit, rewrites) -> list[np.ndarray]:
+    """Soft targets for each pool of training digits (empty without teachers): `ShiftedImages`."""
+    if not recipe.teachers:
+        return []
+    teachers = load_teachers(recipe.teachers)
+
+    def targets(images, labels):
+        return taught_targets(teachers, images, labels, recipe.label_weight, recipe.temperature)
+
+    plain = targets(x_fit, y_fit)
+    return [np.concatenate([plain, targets(rewrite, y_fit)]) for rewrite in rewrites] or [plain]
 
 
 def _checked_output(output, overwrite: bool) -> Path | None:
@@ -283,6 +310,7 @@ def _check_recipe(recipe: Recipe, train_samples) -> None:
         raise InvalidArgumentError(f"learning_rate must be positive, got {recipe.learning_rate!r}")
     if recipe.augment not in (None, "handwriting"):
         raise InvalidArgumentError(f"unknown augment {recipe.augment!r}; known: 'handwriting'")
+    check_distillation(recipe.teachers, recipe.label_weight, recipe.temperature)
     if train_samples is not None and (not isinstance(train_samples, int) or train_samples < 10):
         raise InvalidArgumentError(f"train_samples must be an integer >= 10, got {train_samples!r}")
 

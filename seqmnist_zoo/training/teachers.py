@@ -1,0 +1,84 @@
+"""Knowledge distillation: training targets that mix each label with what teacher models read."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InvalidArgumentError
+from ..inference.probabilities import predict_probabilities
+
+CLASSES = 10
+
+
+def parse_teacher(teacher: str) -> tuple[str, str]:
+    """``"NAME:TAG"`` split into a registered model's name and one of its shipped weights tags.
+
+    Examples:
+        >>> parse_teacher("bilstm:mnist-robust")
+        ('bilstm', 'mnist-robust')
+        >>> parse_teacher("bilstm")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        seqmnist_zoo.errors.InvalidArgumentError: teacher 'bilstm' is not NAME:TAG ...
+    """
+    from ..models.registry import get_model_spec
+
+    name, colon, tag = str(teacher).partition(":")
+    if not colon or not name or not tag:
+        raise InvalidArgumentError(f"teacher {teacher!r} is not NAME:TAG (a registered model and one "
+                                   f"of its weights tags, for example 'bilstm:mnist-robust')")
+    get_model_spec(name).weights_for(tag)  # says which names and tags exist
+    return name, tag
+
+
+def check_distillation(teachers, label_weight: float, temperature: float) -> None:
+    """Refuse teachers that are not ``"NAME:TAG"`` of shipped weights, or weights out of range.
+
+    Examples:
+        >>> check_distillation(("gru:mnist",), label_weight=1.5, temperature=2.0)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        seqmnist_zoo.errors.InvalidArgumentError: label_weight must be from 0 to 1 ...
+    """
+    for teacher in teachers:
+        parse_teacher(teacher)
+    if not 0.0 <= label_weight <= 1.0:
+        raise InvalidArgumentError(f"label_weight must be from 0 to 1 (the label's share of each "
+                                   f"target), got {label_weight!r}")
+    if not temperature > 0:
+        raise InvalidArgumentError(f"temperature must be above 0 (1 keeps the teachers' answers, "
+                                   f"higher softens them), got {temperature!r}")
+
+
+def load_teachers(teachers) -> list:
+    """The teachers' models, each built with its weights.
+
+    Examples:
+        >>> [model.name for model in load_teachers(["gru:mnist"])]
+        ['gru']
+    """
+    from ..models.factory import get_model
+
+    return [get_model(name, weights=tag) for name, tag in map(parse_teacher, teachers)]
+
+
+def taught_targets(models, images, labels, label_weight: float = 0.5,
+                   temperature: float = 2.0) -> np.ndarray:
+    """Targets ``(n, 10)``: `label_weight` of each one-hot label plus the rest of the teachers' answer.
+
+    The teachers' answer is the geometric mean of their probabilities raised to 1/`temperature`
+    and renormalised, so the digits a teacher finds alike share some weight.
+
+    Examples:
+        >>> teacher = load_teachers(["gru:mnist"])
+        >>> targets = taught_targets(teacher, np.zeros((2, 28, 28), "uint8"), [3, 5])
+        >>> targets.shape, bool(np.allclose(targets.sum(1), 1)), bool((targets[:, 3][0] >= 0.5))
+        ((2, 10), True, True)
+    """
+    labels = np.asarray(labels)
+    if not models:
+        return np.eye(CLASSES, dtype="float32")[labels]
+    log_mean = sum(np.log(np.clip(predict_probabilities(model, images), 1e-7, 1.0))
+                   for model in models) / len(models)
+    softened = np.exp((log_mean - log_mean.max(1, keepdims=True)) / temperature)
+    softened /= softened.sum(1, keepdims=True)
+    one_hot = np.eye(CLASSES)[labels]
+    return (label_weight * one_hot + (1.0 - label_weight) * softened).astype("float32")
