@@ -70,13 +70,15 @@ class Recipe:
     temperature: float = 2.0
 
     def to_dict(self) -> dict[str, Any]:
-        """The recipe as plain JSON-able values.
+        """The recipe as plain JSON-able values (tuples as lists, as JSON reads them back).
 
         Examples:
             >>> Recipe().to_dict()["optimizer"]
             'adam'
+            >>> Recipe(teachers=("bilstm:mnist-robust",)).to_dict()["teachers"]
+            ['bilstm:mnist-robust']
         """
-        return asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
     def rewrite_style(self) -> dict[str, bool]:
         """The `handwriting_variants` options this recipe's rewrites are made with.
