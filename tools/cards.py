@@ -14,7 +14,7 @@ from pathlib import Path
 
 from seqmnist_zoo.errors import InvalidArgumentError
 from seqmnist_zoo.models.registry import list_models, model_info
-from seqmnist_zoo.models.specs import seeds_text, spread_text
+from seqmnist_zoo.models.specs import recipe_shown, seeds_text, spread_text
 
 
 def results_table() -> str:
@@ -233,7 +233,7 @@ def model_card(name: str) -> str:
                   "Accuracy per digit: " + ", ".join(
                       f"{d}: {a:.2%}" for d, a in enumerate(metrics["per_class_accuracy"])), "",
                   "### Recipe", "", "| setting | value |", "|---|---|"]
-        lines += [f"| `{key}` | `{value}` |" for key, value in record["recipe"].items()]
+        lines += [f"| `{key}` | `{value}` |" for key, value in recipe_shown(record["recipe"]).items()]
         env = ", ".join(f"{k} {v}" for k, v in record["environment"].items())
         tag_option = "" if tag == "mnist" else f" --tag {tag}"
         lines += ["", f"Trained with {env}.", "", "Reproduce and check it:", "", "```bash",

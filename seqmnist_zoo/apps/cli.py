@@ -12,7 +12,7 @@ import click
 from .. import __version__
 from ..errors import SeqMnistZooError
 from ..models.registry import get_model_spec, list_models, model_info
-from ..models.specs import ROBUST_TAG, seeds_text, spread_text
+from ..models.specs import ROBUST_TAG, recipe_shown, seeds_text, spread_text
 
 
 def _units(value: str | None):
@@ -43,6 +43,24 @@ class ClipNorm(click.ParamType):
         if not number > 0:
             self.fail(f"{value!r} is not a positive number or 'none'", param, ctx)
         return number
+
+
+class Teachers(click.ParamType):
+    """A comma list of NAME:TAG weights, or 'none' (returned as an empty tuple: no teachers)."""
+
+    name = "NAME:TAG,...|none"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        if str(value).strip().lower() in ("none", "off", ""):
+            return ()
+        teachers = tuple(part.strip() for part in str(value).split(",") if part.strip())
+        bad = [t for t in teachers if t.count(":") != 1 or not all(t.split(":"))]
+        if bad:
+            self.fail(f"{bad[0]!r} is not NAME:TAG (for example bilstm:mnist-robust) or 'none'",
+                      param, ctx)
+        return teachers
 
 
 class Integers(click.IntRange):
@@ -117,7 +135,7 @@ def info(name, as_json):
     click.echo(f"{data['name']} ({data['family']}): {data['description']}")
     click.echo(f"  defaults: {data['defaults']}")
     click.echo(f"  parameters at defaults: {data['num_params']:,}")
-    click.echo(f"  recipe: {data['recipe']}")
+    click.echo(f"  recipe: {recipe_shown(data['recipe'])}")
     if data["notes"]:
         click.echo(f"  note: {data['notes']}")
     for tag, record in data["weights"].items():
@@ -125,7 +143,7 @@ def info(name, as_json):
         click.echo(f"  weights {tag!r}: {record['file']}, test accuracy "
                    f"{metrics.get('accuracy', float('nan')):.2%}, sha256 {record['sha256'][:16]}...")
         if tag != "mnist" and record.get("recipe"):  # "mnist" weights are made by the recipe above
-            click.echo(f"    its recipe: {record['recipe']}")
+            click.echo(f"    its recipe: {recipe_shown(record['recipe'])}")
         spread = record.get("seed_spread")
         if spread:
             click.echo(f"  same recipe over seeds: {spread_text(spread)} ({seeds_text(spread)}; "
@@ -155,14 +173,26 @@ def info(name, as_json):
 @click.option("--tag", default="mnist", show_default=True, type=click.Choice(["mnist", ROBUST_TAG]),
               help=f"Which shipped weights' recipe: {ROBUST_TAG} trains on from the mnist weights "
                    "with handwriting rewrites, for real handwriting.")
+@click.option("--teachers", type=Teachers(),
+              help="Override the recipe's teachers: a comma list of NAME:TAG weights whose answers "
+                   "the targets mix in (e.g. bilstm:mnist-robust), or 'none' for the labels alone.")
 def train(name, epochs, batch_size, learning_rate, timesteps, units, clipnorm, dropout, seed,
-          train_samples, logdir, output, overwrite, data, tag):
+          train_samples, logdir, output, overwrite, data, tag, teachers):
     """Train NAME with its shipped recipe (options override it); keeps the best epoch.
 
     Each run gets its own folder runs/NAME/version_N/ unless --output names the checkpoint. On a
     CPU, TensorFlow runs one thread per op (SEQMNIST_ZOO_THREADS=default keeps its own layout).
     """
-    get_model_spec(name).recipe_for(tag)  # an unknown name fails before TensorFlow loads
+    recipe = get_model_spec(name).recipe_for(tag)  # an unknown name fails before TensorFlow loads
+    taught = recipe.teachers if teachers is None else teachers
+    if taught:
+        from ..training.teachers import check_teachers
+
+        check_teachers(taught)
+        share = recipe.label_weight
+        click.echo(f"taught by {', '.join(taught)}: each target is {share:g} label + {1 - share:g} "
+                   f"their answer softened at temperature {recipe.temperature:g} (the training loss "
+                   f"and accuracy below are against these targets, validation against the labels)")
     if output and Path(output).exists() and not overwrite:
         raise click.UsageError(f"{output} already exists; pass --overwrite to replace it, or leave "
                                "--output out to get a new runs/NAME/version_N/ folder")
@@ -175,7 +205,7 @@ def train(name, epochs, batch_size, learning_rate, timesteps, units, clipnorm, d
         name, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
         timesteps=timesteps, units=_units(units), clipnorm=clipnorm, dropout=dropout, seed=seed,
         train_samples=train_samples, logdir=logdir, output=output, overwrite=overwrite, data=data,
-        tag=tag, verbose="auto" if sys.stdout.isatty() else 2)  # a log file gets a line per epoch
+        tag=tag, teachers=teachers, verbose="auto" if sys.stdout.isatty() else 2)  # a log file gets a line per epoch
     record = result.record
     if record["best_epoch"] is None:
         raise SeqMnistZooError("interrupted before the first epoch ended; nothing was saved")

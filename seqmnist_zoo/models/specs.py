@@ -69,6 +69,19 @@ class Recipe:
     label_weight: float = 0.5
     temperature: float = 2.0
 
+    def __post_init__(self):
+        teachers = self.teachers
+        if isinstance(teachers, str) or not all(isinstance(t, str) for t in teachers):
+            raise InvalidArgumentError(f"teachers must be a list of 'NAME:TAG' strings (for example "
+                                       f"['bilstm:mnist-robust']), got {teachers!r}")
+        object.__setattr__(self, "teachers", tuple(teachers))
+        if isinstance(self.label_weight, bool) or not 0.0 <= self.label_weight <= 1.0:
+            raise InvalidArgumentError(f"label_weight must be from 0 to 1 (the label's share of each "
+                                       f"target), got {self.label_weight!r}")
+        if isinstance(self.temperature, bool) or not self.temperature > 0:
+            raise InvalidArgumentError(f"temperature must be above 0 (1 keeps the teachers' answers, "
+                                       f"higher softens them), got {self.temperature!r}")
+
     def to_dict(self) -> dict[str, Any]:
         """The recipe as plain JSON-able values (tuples as lists, as JSON reads them back).
 
@@ -174,6 +187,10 @@ class ModelSpec:
             accepted = ", ".join(f.name for f in fields(Recipe))
             raise InvalidArgumentError(f"{self.name}: robust_recipe sets {', '.join(unknown)}, not a "
                                        f"Recipe field; accepted: {accepted}")
+        try:
+            self.recipe_for(ROBUST_TAG)  # a bad value is refused where it is written, too
+        except (InvalidArgumentError, TypeError) as err:
+            raise InvalidArgumentError(f"{self.name}: robust_recipe: {err}") from None
 
     def load_builder(self) -> Callable[..., Any]:
         """Import and return the builder function.
@@ -248,6 +265,18 @@ class ModelSpec:
             ()
         """
         return tuple(w.tag for w in self.weights)
+
+
+def recipe_shown(recipe: Mapping[str, Any]) -> dict[str, Any]:
+    """A recorded recipe as people read it: the distillation settings only when it has teachers.
+
+    Examples:
+        >>> recipe_shown(Recipe(epochs=3).to_dict())["epochs"], "temperature" in recipe_shown(Recipe().to_dict())
+        (3, False)
+    """
+    if recipe.get("teachers"):
+        return dict(recipe)
+    return {k: v for k, v in recipe.items() if k not in ("teachers", "label_weight", "temperature")}
 
 
 def valid_timesteps() -> list[int]:

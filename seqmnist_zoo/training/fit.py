@@ -29,7 +29,7 @@ from .cpu_path import (
 )
 from .environment import environment
 from .evaluation import log_evaluation
-from .teachers import check_distillation, load_teachers, taught_targets
+from .teachers import check_teachers, load_teachers, taught_targets
 
 CHANCE_ACCURACY = 0.1
 
@@ -151,8 +151,11 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
           learning_rate: float | None = None, timesteps: int | None = None, units=None,
           clipnorm: float | None = None, dropout: float | None = None, seed: int | None = None,
           train_samples: int | None = None, logdir=None, output=None, overwrite: bool = False,
-          data=None, verbose="auto", callbacks=(), tag: str = "mnist") -> TrainResult:
+          data=None, verbose="auto", callbacks=(), tag: str = "mnist", teachers=None) -> TrainResult:
     """Train a zoo model with the recipe of its weights `tag` (any argument given overrides it).
+
+    `teachers` (``"NAME:TAG"`` weights) replaces the recipe's; ``teachers=()`` trains on the labels
+    alone (`Recipe` says how taught targets are made).
 
     The recipe's validation split is carved from the training set and selects the best epoch,
     whose weights are written to `output` with a JSON record beside it. Without `output`, each
@@ -170,7 +173,7 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
     """
     spec = get_model_spec(name)
     overrides = dict(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                     clipnorm=clipnorm, dropout=dropout, seed=seed)
+                     clipnorm=clipnorm, dropout=dropout, seed=seed, teachers=teachers)
     recipe = replace(spec.recipe_for(tag), **{k: v for k, v in overrides.items() if v is not None})
     if recipe.clipnorm is not None and recipe.clipnorm <= 0:
         recipe = replace(recipe, clipnorm=None)  # 0 means "no clipping", recorded as null
@@ -310,7 +313,7 @@ def _check_recipe(recipe: Recipe, train_samples) -> None:
         raise InvalidArgumentError(f"learning_rate must be positive, got {recipe.learning_rate!r}")
     if recipe.augment not in (None, "handwriting"):
         raise InvalidArgumentError(f"unknown augment {recipe.augment!r}; known: 'handwriting'")
-    check_distillation(recipe.teachers, recipe.label_weight, recipe.temperature)
+    check_teachers(recipe.teachers)
     if train_samples is not None and (not isinstance(train_samples, int) or train_samples < 10):
         raise InvalidArgumentError(f"train_samples must be an integer >= 10, got {train_samples!r}")
 

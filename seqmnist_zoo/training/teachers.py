@@ -30,22 +30,16 @@ def parse_teacher(teacher: str) -> tuple[str, str]:
     return name, tag
 
 
-def check_distillation(teachers, label_weight: float, temperature: float) -> None:
-    """Refuse teachers that are not ``"NAME:TAG"`` of shipped weights, or weights out of range.
+def check_teachers(teachers) -> None:
+    """Refuse teachers that are not ``"NAME:TAG"`` of a registered model's shipped weights.
 
     Examples:
-        >>> check_distillation(("gru:mnist",), label_weight=1.5, temperature=2.0)  # doctest: +ELLIPSIS
+        >>> check_teachers(["gru:mnist", "lstm:nosuch"])  # doctest: +ELLIPSIS
         Traceback (most recent call last):
-        seqmnist_zoo.errors.InvalidArgumentError: label_weight must be from 0 to 1 ...
+        seqmnist_zoo.errors.InvalidArgumentError: model 'lstm' has no pretrained weights tagged 'nosuch'...
     """
     for teacher in teachers:
         parse_teacher(teacher)
-    if not 0.0 <= label_weight <= 1.0:
-        raise InvalidArgumentError(f"label_weight must be from 0 to 1 (the label's share of each "
-                                   f"target), got {label_weight!r}")
-    if not temperature > 0:
-        raise InvalidArgumentError(f"temperature must be above 0 (1 keeps the teachers' answers, "
-                                   f"higher softens them), got {temperature!r}")
 
 
 def load_teachers(teachers) -> list:
@@ -74,6 +68,10 @@ def taught_targets(models, images, labels, label_weight: float = 0.5,
         ((2, 10), True, True)
     """
     labels = np.asarray(labels)
+    if labels.shape != (len(images),) or not np.isin(labels, np.arange(CLASSES)).all():
+        raise InvalidArgumentError(f"labels must be one digit 0-9 per image ({len(images)} images), "
+                                   f"got shape {labels.shape} with values {np.unique(labels)[:5]}")
+    labels = labels.astype(int)
     if not models:
         return np.eye(CLASSES, dtype="float32")[labels]
     log_mean = sum(np.log(np.clip(predict_probabilities(model, images), 1e-7, 1.0))

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from seqmnist_zoo import InvalidArgumentError, get_model, get_model_spec, train
+from seqmnist_zoo import InvalidArgumentError, ModelSpec, Recipe, get_model, get_model_spec, train
 from seqmnist_zoo.models.registry import default_registry
 from seqmnist_zoo.training.fit import ShiftedImages, split_validation
 from seqmnist_zoo.training.teachers import load_teachers, taught_targets
@@ -76,17 +76,48 @@ def test_a_taught_run_trains_on_soft_targets_and_records_its_teachers(taught_gru
     assert result.record["val_accuracy"] == pytest.approx((read == y_val).mean(), abs=1e-6)
 
 
-@pytest.mark.parametrize("fields, message", [
-    ({"teachers": ("lstm",)}, "teacher 'lstm' is not NAME:TAG"),
-    ({"teachers": ("nosuch:mnist",)}, "unknown model 'nosuch'"),
-    ({"teachers": ("lstm:nosuch",)}, "has no pretrained weights tagged 'nosuch'"),
-    ({"teachers": ("lstm:mnist",), "label_weight": 2.0}, "label_weight must be from 0 to 1"),
-    ({"teachers": ("lstm:mnist",), "temperature": 0}, "temperature must be above 0"),
+@pytest.mark.parametrize("teachers, message", [
+    (("lstm",), "teacher 'lstm' is not NAME:TAG"),
+    (("nosuch:mnist",), "unknown model 'nosuch'"),
+    (("lstm:nosuch",), "has no pretrained weights tagged 'nosuch'"),
+    ("lstm:mnist", "teachers must be a list of 'NAME:TAG' strings"),
 ])
-def test_bad_teachers_are_refused_before_any_folder_is_made(taught_gru, fields, message, tmp_path,
-                                                           monkeypatch):
+def test_bad_teachers_are_refused_before_any_folder_is_made(teachers, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    taught_gru(**fields)
     with pytest.raises(InvalidArgumentError, match=message):
-        train("gru", epochs=1, train_samples=100)
+        train("gru", epochs=1, train_samples=100, teachers=teachers)
     assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"teachers": "bilstm:mnist-robust"}, "teachers must be a list of 'NAME:TAG' strings"),
+    ({"label_weight": 2.0}, "label_weight must be from 0 to 1"),
+    ({"temperature": 0}, "temperature must be above 0"),
+])
+def test_bad_distillation_settings_are_refused_where_they_are_written(fields, message):
+    with pytest.raises(InvalidArgumentError, match=message):
+        Recipe(**fields)
+    with pytest.raises(InvalidArgumentError, match=f"tiny: robust_recipe: {message}"):
+        ModelSpec("tiny", builder="m:f", family="gru", robust_recipe=fields)
+
+
+def test_labels_that_are_not_one_digit_per_image_are_refused(teacher):
+    images = np.zeros((2, 28, 28), "uint8")
+    for labels in ([3], [3, 12], [[3], [4]]):
+        with pytest.raises(InvalidArgumentError, match="labels must be one digit 0-9 per image"):
+            taught_targets(teacher, images, labels)
+
+
+def test_the_cli_says_who_teaches_and_trains_without_teachers_when_told(run_cli, tmp_path):
+    base = ["train", "gru", "--epochs", "1", "--train-samples", "100", "--units", "8"]
+    code, out, err = run_cli(*base, "--teachers", "lstm:mnist", "--output", tmp_path / "a.weights.h5")
+    assert code == 0, err
+    assert out.startswith("taught by lstm:mnist: each target is 0.5 label + 0.5 their answer")
+    assert json.loads((tmp_path / "a.json").read_text())["recipe"]["teachers"] == ["lstm:mnist"]
+    code, out, err = run_cli(*base, "--tag", "mnist-robust", "--teachers", "none", "--units", "128",
+                             "--output", tmp_path / "b.weights.h5")
+    assert code == 0, err
+    assert "taught by" not in out
+    assert json.loads((tmp_path / "b.json").read_text())["recipe"]["teachers"] == []
+    code, _, err = run_cli(*base, "--teachers", "bilstm")
+    assert code == 2 and "'bilstm' is not NAME:TAG" in err and "Traceback" not in err
