@@ -21,6 +21,7 @@ from typing import Any
 from seqmnist_zoo.errors import SeqMnistZooError
 from seqmnist_zoo.models.factory import get_model
 from seqmnist_zoo.models.registry import get_model_spec, list_models
+from seqmnist_zoo.models.specs import Recipe
 from seqmnist_zoo.quiet import framework_logs_silenced
 
 RESULTS = Path("tuning/results/seed_spread.json")
@@ -44,8 +45,7 @@ def seed_spread(shipped: dict[str, Any], runs: dict[str, dict[str, Any]]) -> dic
         0.0071
     """
     def same_recipe(recipe):
-        return {k: v for k, v in recipe.items() if k != "seed"} == \
-            {k: v for k, v in shipped["recipe"].items() if k != "seed"}
+        return _without_seed(recipe) == _without_seed(shipped["recipe"])
 
     by_seed = {str(shipped["recipe"].get("seed", 0)): shipped["metrics"]["accuracy"]}
     by_seed.update({seed: run["test_accuracy"] for seed, run in sorted(runs.items())
@@ -55,6 +55,12 @@ def seed_spread(shipped: dict[str, Any], runs: dict[str, dict[str, Any]]) -> dic
     values = list(by_seed.values())
     return {"test_accuracy_by_seed": by_seed, "mean": statistics.fmean(values),
             "std": statistics.stdev(values), "runs": len(values), "command": COMMAND}
+
+
+def _without_seed(recipe: dict[str, Any]) -> dict[str, Any]:
+    """A recorded recipe without its seed; fields added to `Recipe` since it was recorded are
+    taken at their defaults, which are what every earlier run trained with."""
+    return {k: v for k, v in {**Recipe().to_dict(), **recipe}.items() if k != "seed"}
 
 
 def write_manifest_spread(record: dict[str, Any], manifest=MANIFEST, tag: str = "mnist") -> list[str]:

@@ -85,6 +85,22 @@ def test_benchmark_script_writes_the_table(tmp_path, mnist_npz, realdigits, pyth
     assert "the first pictures of each set" in real["markdown"]
     assert all(e == {"refused": 0, "failed": 0} for forms in real["errors"].values() for e in forms.values())
     assert realdigits_section(output) == real["markdown"] and "| `lstm` | `mnist` |" in real["markdown"]
+    assert "Reader defaults (`mnist-robust`), semeion at 95% or more in every form: " in real["markdown"]
+
+
+def test_the_aims_line_names_who_reads_each_set_at_its_aim_and_who_not():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("realworld_script", REPO / "benchmarks" / "realworld.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    row = lambda s, o: {"semeion": {"tight": s, "4x": s - 0.01}, "optdigits32": {"tight": o, "4x": o}}  # noqa: E731
+    report = {"accuracy": {"gru:mnist": row(0.99, 0.99), "gru:mnist-robust": row(0.96, 0.98),
+                           "lstm:mnist-robust": row(0.955, 0.965)}}
+    assert script.aims_line(report) == (
+        "Reader defaults (`mnist-robust`), semeion at 95% or more in every form: `gru`; below it: "
+        "`lstm` (lowest 94.50%, 4x); optdigits32 at 97% or more in every form: `gru`; below it: "
+        "`lstm` (lowest 96.50%, tight).")
 
 
 def test_readme_realworld_tables_are_generated_from_the_results():
