@@ -12,7 +12,7 @@ import click
 from .. import __version__
 from ..errors import SeqMnistZooError
 from ..models.registry import get_model_spec, list_models, model_info
-from ..models.specs import ROBUST_TAG, recipe_shown, seeds_text, spread_text
+from ..models.specs import ROBUST_TAG, TEACHER_FORM, recipe_shown, seeds_text, spread_text
 
 
 def _units(value: str | None):
@@ -53,13 +53,15 @@ class Teachers(click.ParamType):
     def convert(self, value, param, ctx):
         if isinstance(value, tuple):
             return value
-        if str(value).strip().lower() in ("none", "off", ""):
+        if str(value).strip().lower() in ("none", "off"):
             return ()
-        teachers = tuple(part.strip() for part in str(value).split(",") if part.strip())
-        bad = [t for t in teachers if t.count(":") != 1 or not all(t.split(":"))]
+        teachers = tuple(part.strip() for part in str(value).split(","))
+        bad = [t for t in teachers if not TEACHER_FORM.fullmatch(t)]
         if bad:
-            self.fail(f"{bad[0]!r} is not NAME:TAG (for example bilstm:mnist-robust) or 'none'",
-                      param, ctx)
+            self.fail(f"{bad[0]!r} is not NAME:TAG (give a comma list such as "
+                      f"bilstm:mnist-robust,stacked_lstm:mnist-robust, or 'none')", param, ctx)
+        if len(set(teachers)) != len(teachers):
+            self.fail(f"{value!r} names a teacher twice; give each once", param, ctx)
         return teachers
 
 
@@ -184,6 +186,9 @@ def train(name, epochs, batch_size, learning_rate, timesteps, units, clipnorm, d
     CPU, TensorFlow runs one thread per op (SEQMNIST_ZOO_THREADS=default keeps its own layout).
     """
     recipe = get_model_spec(name).recipe_for(tag)  # an unknown name fails before TensorFlow loads
+    if output and Path(output).exists() and not overwrite:
+        raise click.UsageError(f"{output} already exists; pass --overwrite to replace it, or leave "
+                               "--output out to get a new runs/NAME/version_N/ folder")
     taught = recipe.teachers if teachers is None else teachers
     if taught:
         from ..training.teachers import check_teachers
@@ -193,9 +198,6 @@ def train(name, epochs, batch_size, learning_rate, timesteps, units, clipnorm, d
         click.echo(f"taught by {', '.join(taught)}: each target is {share:g} label + {1 - share:g} "
                    f"their answer softened at temperature {recipe.temperature:g} (the training loss "
                    f"and accuracy below are against these targets, validation against the labels)")
-    if output and Path(output).exists() and not overwrite:
-        raise click.UsageError(f"{output} already exists; pass --overwrite to replace it, or leave "
-                               "--output out to get a new runs/NAME/version_N/ folder")
     from ..training.threads import owned_process_threads
 
     owned_process_threads()

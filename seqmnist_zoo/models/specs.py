@@ -7,6 +7,7 @@ Nothing here imports keras, so listing and describing models is instant. Builder
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from importlib import resources
@@ -16,6 +17,7 @@ from typing import Any
 from ..errors import InvalidArgumentError
 
 IMAGE_PIXELS = 28 * 28
+TEACHER_FORM = re.compile(r"[\w.-]+:[\w.-]+")  # NAME:TAG, as registry names and weights tags are written
 ROBUST_TAG = "mnist-robust"  # weights fine-tuned for real handwriting (`ModelSpec.recipe_for`)
 ROBUST_EPOCHS = 20
 ROBUST_REWRITES = 3
@@ -74,6 +76,12 @@ class Recipe:
         if isinstance(teachers, str) or not all(isinstance(t, str) for t in teachers):
             raise InvalidArgumentError(f"teachers must be a list of 'NAME:TAG' strings (for example "
                                        f"['bilstm:mnist-robust']), got {teachers!r}")
+        bad = [t for t in teachers if not TEACHER_FORM.fullmatch(t)]
+        if bad or len(set(teachers)) != len(teachers):
+            problem = f"{bad[0]!r} is not NAME:TAG" if bad else "a teacher is named twice"
+            raise InvalidArgumentError(f"teachers: {problem}; give each once as 'NAME:TAG' (a "
+                                       f"registered model and one of its weights tags, for "
+                                       f"example 'bilstm:mnist-robust')")
         object.__setattr__(self, "teachers", tuple(teachers))
         if isinstance(self.label_weight, bool) or not 0.0 <= self.label_weight <= 1.0:
             raise InvalidArgumentError(f"label_weight must be from 0 to 1 (the label's share of each "

@@ -77,7 +77,7 @@ def test_a_taught_run_trains_on_soft_targets_and_records_its_teachers(taught_gru
 
 
 @pytest.mark.parametrize("teachers, message", [
-    (("lstm",), "teacher 'lstm' is not NAME:TAG"),
+    (("lstm",), "'lstm' is not NAME:TAG"),
     (("nosuch:mnist",), "unknown model 'nosuch'"),
     (("lstm:nosuch",), "has no pretrained weights tagged 'nosuch'"),
     ("lstm:mnist", "teachers must be a list of 'NAME:TAG' strings"),
@@ -93,6 +93,9 @@ def test_bad_teachers_are_refused_before_any_folder_is_made(teachers, message, t
     ({"teachers": "bilstm:mnist-robust"}, "teachers must be a list of 'NAME:TAG' strings"),
     ({"label_weight": 2.0}, "label_weight must be from 0 to 1"),
     ({"temperature": 0}, "temperature must be above 0"),
+    ({"teachers": ("bilstm",)}, "teachers: 'bilstm' is not NAME:TAG"),
+    ({"teachers": ("lstm:mnist,",)}, "teachers: 'lstm:mnist,' is not NAME:TAG"),
+    ({"teachers": ("lstm:mnist", "lstm:mnist")}, "teachers: a teacher is named twice"),
 ])
 def test_bad_distillation_settings_are_refused_where_they_are_written(fields, message):
     with pytest.raises(InvalidArgumentError, match=message):
@@ -119,5 +122,10 @@ def test_the_cli_says_who_teaches_and_trains_without_teachers_when_told(run_cli,
     assert code == 0, err
     assert "taught by" not in out
     assert json.loads((tmp_path / "b.json").read_text())["recipe"]["teachers"] == []
-    code, _, err = run_cli(*base, "--teachers", "bilstm")
-    assert code == 2 and "'bilstm' is not NAME:TAG" in err and "Traceback" not in err
+    for bad, said in (("bilstm", "'bilstm' is not NAME:TAG"), ("lstm:mnist,", "'' is not NAME:TAG"),
+                      ("", "'' is not NAME:TAG"), ("lstm:mnist,lstm:mnist", "names a teacher twice")):
+        code, out, err = run_cli(*base, "--teachers", bad)
+        assert code == 2 and said in err and "Traceback" not in err and not out, (bad, err)
+    # an existing output is refused before anything is said about teachers
+    code, out, err = run_cli(*base, "--teachers", "lstm:mnist", "--output", tmp_path / "a.weights.h5")
+    assert code == 2 and "already exists" in err and not out
