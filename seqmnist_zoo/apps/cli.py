@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -12,7 +13,7 @@ import click
 from .. import __version__
 from ..errors import SeqMnistZooError
 from ..models.registry import get_model_spec, list_models, model_info
-from ..models.specs import ROBUST_TAG, TEACHER_FORM, recipe_shown, seeds_text, spread_text
+from ..models.specs import ROBUST_TAG, recipe_shown, seeds_text, spread_text
 
 
 def _units(value: str | None):
@@ -46,7 +47,7 @@ class ClipNorm(click.ParamType):
 
 
 class Teachers(click.ParamType):
-    """A comma list of NAME:TAG weights, or 'none' (returned as an empty tuple: no teachers)."""
+    """A comma list of NAME:TAG weights (checked by `Recipe`), or 'none' (an empty tuple)."""
 
     name = "NAME:TAG,...|none"
 
@@ -55,14 +56,7 @@ class Teachers(click.ParamType):
             return value
         if str(value).strip().lower() in ("none", "off"):
             return ()
-        teachers = tuple(part.strip() for part in str(value).split(","))
-        bad = [t for t in teachers if not TEACHER_FORM.fullmatch(t)]
-        if bad:
-            self.fail(f"{bad[0]!r} is not NAME:TAG (give a comma list such as "
-                      f"bilstm:mnist-robust,stacked_lstm:mnist-robust, or 'none')", param, ctx)
-        if len(set(teachers)) != len(teachers):
-            self.fail(f"{value!r} names a teacher twice; give each once", param, ctx)
-        return teachers
+        return tuple(part.strip() for part in str(value).split(","))
 
 
 class Integers(click.IntRange):
@@ -189,15 +183,17 @@ def train(name, epochs, batch_size, learning_rate, timesteps, units, clipnorm, d
     if output and Path(output).exists() and not overwrite:
         raise click.UsageError(f"{output} already exists; pass --overwrite to replace it, or leave "
                                "--output out to get a new runs/NAME/version_N/ folder")
-    taught = recipe.teachers if teachers is None else teachers
-    if taught:
+    if teachers is not None:
+        recipe = replace(recipe, teachers=teachers)  # a malformed teacher is refused here
+    if recipe.teachers:
         from ..training.teachers import check_teachers
 
-        check_teachers(taught)
+        check_teachers(recipe.teachers)  # names and tags exist, before TensorFlow starts
         share = recipe.label_weight
-        click.echo(f"taught by {', '.join(taught)}: each target is {share:g} label + {1 - share:g} "
-                   f"their answer softened at temperature {recipe.temperature:g} (the training loss "
-                   f"and accuracy below are against these targets, validation against the labels)")
+        click.echo(f"taught by {', '.join(recipe.teachers)}: each target is {share:g} label + "
+                   f"{1 - share:g} their answer softened at temperature {recipe.temperature:g} (the "
+                   f"training loss and accuracy below are against these targets, validation against "
+                   f"the labels)")
     from ..training.threads import owned_process_threads
 
     owned_process_threads()

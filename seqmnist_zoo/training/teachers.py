@@ -6,6 +6,7 @@ import numpy as np
 
 from ..errors import InvalidArgumentError
 from ..inference.probabilities import predict_probabilities
+from ..models.specs import TEACHER_FORM
 
 CLASSES = 10
 
@@ -22,10 +23,10 @@ def parse_teacher(teacher: str) -> tuple[str, str]:
     """
     from ..models.registry import get_model_spec
 
-    name, colon, tag = str(teacher).partition(":")
-    if not colon or not name or not tag:
+    if not TEACHER_FORM.fullmatch(str(teacher)):
         raise InvalidArgumentError(f"teacher {teacher!r} is not NAME:TAG (a registered model and one "
                                    f"of its weights tags, for example 'bilstm:mnist-robust')")
+    name, tag = teacher.split(":")
     get_model_spec(name).weights_for(tag)  # says which names and tags exist
     return name, tag
 

@@ -116,24 +116,22 @@ def run_search(search: kt.Tuner, *args, **kwargs) -> None:
         search.search(*args, **kwargs)
 
 
-def _retry_unrecorded_trials(oracle: kt.Oracle) -> list[str]:
+def _retry_unrecorded_trials(oracle: kt.Oracle) -> None:
     """Queue again the trials a kill left RUNNING (or IDLE) on disk but not in the oracle's state.
 
     KerasTuner writes a new trial's file before its own state file; a search killed between the
     two reloads that trial as RUNNING, yet neither runs it again nor counts its values as tried
-    (a random search drew them again and never finished the trial). Returns the ids queued.
-    Idempotent: a trial already queued is left alone.
+    (a random search drew them again and never finished the trial). Idempotent: a trial already
+    queued is left alone.
     """
     queued = set(oracle._retry_queue)
-    found = [trial_id for trial_id, trial in sorted(oracle.trials.items())
-             if trial.status in ("RUNNING", "IDLE") and trial_id not in queued]
-    for trial_id in found:
-        trial = oracle.trials[trial_id]
+    for trial_id, trial in sorted(oracle.trials.items()):
+        if trial.status not in ("RUNNING", "IDLE") or trial_id in queued:
+            continue
         oracle._retry_queue.append(trial_id)
         if trial_id not in oracle.start_order:
             oracle.start_order.append(trial_id)
         oracle._record_values(trial)  # its values count as tried: no new trial draws them again
-    return found
 
 
 class ResumableGridSearchOracle(kt.oracles.GridSearchOracle):

@@ -123,7 +123,7 @@ def test_the_cli_says_who_teaches_and_trains_without_teachers_when_told(run_cli,
     assert "taught by" not in out
     assert json.loads((tmp_path / "b.json").read_text())["recipe"]["teachers"] == []
     for bad, said in (("bilstm", "'bilstm' is not NAME:TAG"), ("lstm:mnist,", "'' is not NAME:TAG"),
-                      ("", "'' is not NAME:TAG"), ("lstm:mnist,lstm:mnist", "names a teacher twice")):
+                      ("", "'' is not NAME:TAG"), ("lstm:mnist,lstm:mnist", "a teacher is named twice")):
         code, out, err = run_cli(*base, "--teachers", bad)
         assert code == 2 and said in err and "Traceback" not in err and not out, (bad, err)
     # an existing output is refused before anything is said about teachers
