@@ -203,7 +203,8 @@ def train(name, epochs, batch_size, learning_rate, timesteps, units, clipnorm, d
         name, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
         timesteps=timesteps, units=_units(units), clipnorm=clipnorm, dropout=dropout, seed=seed,
         train_samples=train_samples, logdir=logdir, output=output, overwrite=overwrite, data=data,
-        tag=tag, teachers=teachers, verbose="auto" if sys.stdout.isatty() else 2)  # a log file gets a line per epoch
+        tag=tag, teachers=teachers,
+        verbose="auto" if sys.stdout.isatty() else 2)  # a log file gets a line per epoch
     record = result.record
     if record["best_epoch"] is None:
         raise SeqMnistZooError("interrupted before the first epoch ended; nothing was saved")

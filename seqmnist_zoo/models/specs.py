@@ -279,7 +279,8 @@ def recipe_shown(recipe: Mapping[str, Any]) -> dict[str, Any]:
     """A recorded recipe as people read it: the distillation settings only when it has teachers.
 
     Examples:
-        >>> recipe_shown(Recipe(epochs=3).to_dict())["epochs"], "temperature" in recipe_shown(Recipe().to_dict())
+        >>> shown = recipe_shown(Recipe(epochs=3).to_dict())
+        >>> shown["epochs"], "temperature" in shown
         (3, False)
     """
     if recipe.get("teachers"):

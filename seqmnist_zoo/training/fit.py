@@ -81,7 +81,7 @@ class ShiftedImages(keras.utils.PyDataset):
         labels = np.concatenate([y, y]) if rewrites else np.asarray(y)
         self.pool_labels = list(targets) or [labels] * len(self.pools)
         if len(self.pool_labels) != len(self.pools) or any(
-                len(t) != len(p) for t, p in zip(self.pool_labels, self.pools)):
+                len(t) != len(p) for t, p in zip(self.pool_labels, self.pools, strict=True)):
             raise InvalidArgumentError(f"targets must be one array per pool of digits "
                                        f"({len(self.pools)}, each as long as its pool)")
         self.y = self.pool_labels[0]

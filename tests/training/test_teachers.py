@@ -24,7 +24,8 @@ def test_targets_keep_the_labels_share_and_the_teachers_ranking(teacher, mnist):
     assert np.allclose(targets.sum(1), 1.0, atol=1e-5)
     assert (targets[np.arange(200), y[:200]] >= 0.5).all()
     # the teacher's share is not one-hot: the other digits get something, more at a higher temperature
-    rest = targets.copy(); rest[np.arange(200), y[:200]] = 0
+    rest = targets.copy()
+    rest[np.arange(200), y[:200]] = 0
     hotter = taught_targets(teacher, x[:200], y[:200], label_weight=0.5, temperature=4.0)
     hotter[np.arange(200), y[:200]] = 0
     assert 0 < rest.sum(1).mean() < hotter.sum(1).mean() <= 0.5
