@@ -12,6 +12,7 @@ import click
 
 from .. import __version__
 from ..errors import SeqMnistZooError
+from ..models.pretrained import check_start_shape
 from ..models.registry import get_model_spec, list_models, model_info
 from ..models.specs import ROBUST_TAG, recipe_shown, seeds_text, spread_text
 
@@ -179,10 +180,13 @@ def train(name, epochs, batch_size, learning_rate, timesteps, units, clipnorm, d
     Each run gets its own folder runs/NAME/version_N/ unless --output names the checkpoint. On a
     CPU, TensorFlow runs one thread per op (SEQMNIST_ZOO_THREADS=default keeps its own layout).
     """
-    recipe = get_model_spec(name).recipe_for(tag)  # an unknown name fails before TensorFlow loads
+    spec = get_model_spec(name)  # an unknown name fails before TensorFlow loads
+    recipe = spec.recipe_for(tag)
     if output and Path(output).exists() and not overwrite:
         raise click.UsageError(f"{output} already exists; pass --overwrite to replace it, or leave "
                                "--output out to get a new runs/NAME/version_N/ folder")
+    check_start_shape(spec, recipe, tag, {"timesteps": timesteps or spec.defaults["timesteps"],
+                                          "units": _units(units) or spec.defaults["units"]})
     if teachers is not None:
         recipe = replace(recipe, teachers=teachers)  # a malformed teacher is refused here
     if recipe.teachers:

@@ -115,6 +115,27 @@ def resolve_weights(spec: ModelSpec, weights, config: dict[str, Any]) -> Path | 
     )
 
 
+def check_start_shape(spec: ModelSpec, recipe, tag: str, config: dict[str, Any]) -> None:
+    """Refuse to fine-tune a shipped tag (`recipe.start_from`) into another timesteps or units.
+
+    Examples:
+        >>> spec = get_model_spec("gru")
+        >>> check_start_shape(spec, spec.recipe_for("mnist-robust"), "mnist-robust",
+        ...                   {"timesteps": 28, "units": 128}) is None
+        True
+    """
+    if recipe.start_from not in spec.pretrained_tags:
+        return
+    recorded = spec.weights_for(recipe.start_from).config
+    for key in ("timesteps", "units"):
+        asked = list(config[key]) if isinstance(config[key], (list, tuple)) else config[key]
+        if key in recorded and asked != recorded[key]:
+            raise InvalidArgumentError(
+                f"the {tag!r} recipe of {spec.name} fine-tunes its {recipe.start_from!r} weights, "
+                f"trained with {key}={recorded[key]!r}, so it cannot train {key}={asked!r}; keep "
+                f"{key}={recorded[key]!r}, or train that shape from scratch with the 'mnist' recipe")
+
+
 def weights_sha256(spec: ModelSpec, weights) -> str | None:
     """The sha256 of what `weights` names: a shipped tag's recorded hash, a file's own, or None.
 

@@ -16,7 +16,7 @@ from ..errors import InvalidArgumentError
 from ..inputs.augment import handwriting_variants
 from ..inputs.data import load_mnist
 from ..models.compile import compile_model
-from ..models.pretrained import run_record_path
+from ..models.pretrained import check_start_shape, run_record_path
 from ..models.registry import get_model_spec
 from ..models.specs import Recipe
 from .batches import fit_inputs, validation_inputs
@@ -184,6 +184,7 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
         config["timesteps"] = timesteps
     if units is not None:
         config["units"] = units
+    check_start_shape(spec, recipe, tag, config)
     output = _checked_output(output, overwrite)
 
     keras.utils.set_random_seed(recipe.seed)

@@ -127,6 +127,10 @@ def test_the_cli_says_who_teaches_and_trains_without_teachers_when_told(run_cli,
                       ("", "'' is not NAME:TAG"), ("lstm:mnist,lstm:mnist", "a teacher is named twice")):
         code, out, err = run_cli(*base, "--teachers", bad)
         assert code == 2 and said in err and "Traceback" not in err and not out, (bad, err)
+    # the robust recipe fine-tunes the 128-unit 'mnist' weights: another width is refused in CLI words
+    code, out, err = run_cli(*base, "--tag", "mnist-robust")
+    assert code == 2 and not out and "Traceback" not in err, err
+    assert "fine-tunes its 'mnist' weights, trained with units=128, so it cannot train units=8" in err
     # an existing output is refused before anything is said about teachers
     code, out, err = run_cli(*base, "--teachers", "lstm:mnist", "--output", tmp_path / "a.weights.h5")
     assert code == 2 and "already exists" in err and not out
