@@ -21,8 +21,9 @@ LINE_THICKNESS = 0.04  # ruled lines are at most this share of the page's height
 STROKE_LIKE = 0.35  # a mark whose stroke width is under this share of its size is drawn, not a blot
 DIGIT_SIZED = 0.6  # marks at least this share of the largest mark's height count as digits
 # A stroke's pixels have more stroke neighbours than the page's ink share; scattered noise's do
-# not (`stroke_clustering`). Only pages this many pixels a side are judged: on a smaller scan a
-# digit's own strokes fill much of the page.
+# not (`stroke_clustering`, at the ink's own grain, so enlarged speckle counts as noise too).
+# Only pages this many grains a side are judged: on a smaller scan a digit's own strokes fill
+# much of the page.
 CLUSTERING = 0.1
 JUDGED_SIDE = 16
 
@@ -76,11 +77,12 @@ def digit_marks(ink: np.ndarray) -> list[Mark]:
     labels, count = ndimage.label(stroke, structure=np.ones((3, 3)))
     if count == 0:
         raise NoDigitError("no digit found: no stroke stands above the paper; is the picture blank?")
-    if min(stroke.shape) >= JUDGED_SIDE and stroke_clustering(stroke) < CLUSTERING:
+    grain = ink_grain(stroke)
+    if min(stroke.shape) >= JUDGED_SIDE * grain and stroke_clustering(stroke, grain) < CLUSTERING:
         raise NoDigitError(
             f"no digit found: the ink is scattered like noise, not drawn in strokes (a stroke "
-            f"pixel's neighbours are ink no more often than the page's {stroke.mean():.0%} share "
-            f"of ink would give); is it a picture of noise or texture?")
+            f"pixel's neighbours {grain} px away are ink no more often than the page's "
+            f"{stroke.mean():.0%} share of ink would give); is it a picture of noise or texture?")
     boxes = ndimage.find_objects(labels)
     areas = np.bincount(labels.ravel(), minlength=count + 1)[1:]
     # specks of noise are no mark (and would make grouping slow), unless nothing else is there
@@ -99,12 +101,30 @@ def digit_marks(ink: np.ndarray) -> list[Mark]:
     return sorted(beside, key=lambda m: (m.left, -m.mass))
 
 
-def stroke_clustering(stroke: np.ndarray) -> float:
-    """How much more often a stroke pixel's eight neighbours are stroke than the page's ink share,
-    as a share of what more is possible (1: every neighbour is ink; 0: no more than chance).
+def ink_grain(stroke: np.ndarray) -> int:
+    """The ink's grain in pixels: the median length of its runs along rows or columns (the
+    shorter). A pen's width for a drawing, a speck's side for speckle, however enlarged.
 
-    About 0 for scattered noise of any density, well above 0 for drawn lines, also for a bold
-    digit that fills most of a tight crop.
+    Examples:
+        >>> specks = np.kron(np.random.default_rng(0).random((30, 30)) < 0.2, np.ones((4, 4), bool))
+        >>> line = np.zeros((40, 40), bool); line[5:35, 20] = True
+        >>> ink_grain(specks), ink_grain(line)
+        (4, 1)
+    """
+    def median_run(mask: np.ndarray) -> float:
+        edges = np.diff(np.pad(mask, ((0, 0), (1, 1))).astype("int8"), axis=1).ravel()
+        runs = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
+        return float(np.median(runs)) if runs.size else 1.0
+
+    return max(1, round(min(median_run(stroke), median_run(stroke.T))))
+
+
+def stroke_clustering(stroke: np.ndarray, step: int = 1) -> float:
+    """How much more often a stroke pixel's eight neighbours `step` pixels away are stroke than
+    the page's ink share, as a share of what more is possible (1: every one is ink; 0: chance).
+
+    About 0 for scattered noise of any density (at a step as long as its specks), well above 0
+    for drawn lines, also for a bold digit that fills most of a tight crop.
 
     Examples:
         >>> line = np.zeros((40, 40), bool); line[5:35, 20] = True
@@ -112,10 +132,10 @@ def stroke_clustering(stroke: np.ndarray) -> float:
         >>> round(stroke_clustering(line), 2), abs(stroke_clustering(noise)) < 0.05
         (0.23, True)
     """
-    padded = np.pad(stroke, 1).astype("uint8")  # at most 8 neighbours: uint8 sums are exact
+    padded = np.pad(stroke, step).astype("uint8")  # at most 8 neighbours: uint8 sums are exact
     height, width = stroke.shape
-    neighbours = sum(padded[1 + dy:1 + dy + height, 1 + dx:1 + dx + width]
-                     for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx)
+    neighbours = sum(padded[step + dy:step + dy + height, step + dx:step + dx + width]
+                     for dy in (-step, 0, step) for dx in (-step, 0, step) if dy or dx)
     share = float(stroke.mean())
     if share >= 1.0:
         return 0.0

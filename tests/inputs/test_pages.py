@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw
 
 from seqmnist_zoo.errors import NoDigitError, SeqMnistZooError
 from seqmnist_zoo.inference.predict import predict_digits
+from seqmnist_zoo.inputs.marks import ink_grain
 from seqmnist_zoo.inputs.preprocess import normalize_digit, normalize_digits, prepare_each
 from tools.realworld import STROKES
 
@@ -181,6 +182,27 @@ def test_black_and_white_noise_is_refused_as_scattered_ink(side, density):
     for picture in (np.where(dots, 0.0, 255.0), np.where(dots, 255.0, 0.0)):
         with pytest.raises(NoDigitError, match="scattered like noise"):
             normalize_digit(picture)
+
+
+@pytest.mark.parametrize("speck", [2, 3, 5, 10])
+@pytest.mark.parametrize("density", [0.05, 0.2])
+def test_enlarged_speckle_is_refused_as_scattered_ink(speck, density):
+    # noise enlarged by nearest neighbour: every pixel has ink neighbours, but one speck away not
+    specks = np.random.default_rng(speck).random((24, 24)) < density
+    picture = np.where(np.kron(specks, np.ones((speck, speck), bool)), 0.0, 255.0)
+    with pytest.raises(NoDigitError, match=f"neighbours {speck} px away are ink no more often"):
+        normalize_digit(picture)
+
+
+def test_a_thick_pen_on_a_large_page_is_still_a_digit():
+    # the grain is the pen's width (12 px; the 200 px page is 16 grains a side, so it is judged):
+    # the 7's strokes are ink one pen-width along them
+    page = np.full((200, 200), 255.0)
+    page[40:52, 50:150] = 0
+    for step in range(0, 110, 2):
+        page[52 + step:62 + step, 138 - step // 2:150 - step // 2] = 0
+    assert ink_grain(page < 128) == 12
+    assert normalize_digit(page).max() == 255
 
 
 def test_an_unexpected_failure_is_that_pictures_error_not_the_batchs(monkeypatch):

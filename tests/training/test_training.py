@@ -207,7 +207,7 @@ def test_bad_training_arguments():
         train("gru", epochs=0)
     with pytest.raises(InvalidArgumentError, match="train_samples must be an integer >= 10"):
         train("gru", train_samples=3)
-    with pytest.raises(InvalidArgumentError, match="fine-tunes its 'mnist' weights, trained with timesteps=28"):
+    with pytest.raises(InvalidArgumentError, match="its 'mnist' weights, trained with timesteps=28"):
         train("simple_rnn", tag="mnist-robust", timesteps=14, output="never.weights.h5")
     assert not Path("never.weights.h5").exists()
 
