@@ -233,7 +233,7 @@ def train(name, epochs, batch_size, learning_rate, timesteps, units, clipnorm, d
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def evaluate(name, weights, timesteps, units, data, logdir, as_json):
     """Accuracy, loss, per-class accuracy and confusion matrix of NAME on the MNIST test set."""
-    model = _load(name, weights, timesteps, units)
+    model = _load(name, weights, timesteps, units, shape_options=True)
     from ..training.evaluation import evaluate as run_evaluation
 
     result = run_evaluation(model, weights=weights, data=data, logdir=logdir)
@@ -290,19 +290,33 @@ def _refuse_folder_being_read(folder, images) -> None:
                                    "another folder")
 
 
-def _load(name: str, weights: str, timesteps, units):
-    """Build NAME with `weights`; a file's sibling JSON record (from `train`) supplies its config."""
+def _load(name: str, weights: str, timesteps, units, shape_options: bool = False):
+    """Build NAME with `weights`; a file's sibling JSON record (from `train`) supplies its config.
+
+    `shape_options`: the command has --timesteps and --units (named in the advice when a file
+    without its record does not fit the defaults).
+    """
     get_model_spec(name)
-    from ..models.pretrained import read_run_config
+    from ..models.pretrained import read_run_config, run_record_path
 
     config = read_run_config(weights)
+    recorded = bool(config)
     if timesteps is not None:
         config["timesteps"] = timesteps
     if units is not None:
         config["units"] = _units(units)
+    from ..errors import WeightsMismatchError
     from ..models.factory import get_model
 
-    return get_model(name, weights=weights, **config)
+    try:
+        return get_model(name, weights=weights, **config)
+    except WeightsMismatchError as err:
+        if recorded or timesteps is not None or units is not None:
+            raise
+        how = ("pass --timesteps and --units, or put " if shape_options else "put ")
+        raise WeightsMismatchError(
+            f"{err}; no {run_record_path(weights).name} is beside it to say how it was built: {how}"
+            f"the .json that `seqmnist-zoo train` wrote with it in the same folder") from None
 
 
 @cli.command()
@@ -344,7 +358,7 @@ def predict(name, images, weights, top_k, invert, raw, save_inputs, overwrite, e
 
     weights = weights or get_model_spec(name).reader_weights
     model = _load(name, weights, None, None) if len(failed) < len(prepared) else None
-    answers = rank(model, prepared, top_k)
+    answers = _warnings_said(rank, model, prepared, top_k)
     if as_json:
         click.echo(json.dumps([answer.to_dict() for answer in answers], indent=2))
     else:
@@ -363,16 +377,21 @@ def predict(name, images, weights, top_k, invert, raw, save_inputs, overwrite, e
 
 def _prepared(images, **options):
     """The reader's digits, its warnings said on stderr as the zoo's own lines (once each)."""
-    import warnings
-
     from ..inputs.preprocess import prepare_each
+
+    return _warnings_said(prepare_each, images, **options)
+
+
+def _warnings_said(function, *args, **kwargs):
+    """Call `function`; the warnings it gives are said on stderr as the zoo's own lines (once each)."""
+    import warnings
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        prepared = prepare_each(images, **options)
+        result = function(*args, **kwargs)
     for message in dict.fromkeys(str(w.message) for w in caught):
         _say("warning", message)
-    return prepared
+    return result
 
 
 @cli.command()
@@ -451,7 +470,7 @@ def export_command(name, export_format, weights, timesteps, units, output, overw
     from .export import default_path, export_model, require_runtime
 
     require_runtime(export_format)
-    model = _load(name, weights, timesteps, units)
+    model = _load(name, weights, timesteps, units, shape_options=True)
     images = None
     if check:
         from ..inputs.data import load_mnist

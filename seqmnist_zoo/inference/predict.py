@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import InvalidArgumentError, NoDigitError, SeqMnistZooError  # noqa: F401 (doctest)
+from ..errors import InvalidArgumentError, NoDigitError, SeqMnistZooError, warn_user  # noqa: F401 (doctest)
 from ..inputs.preprocess import PreparedDigit, prepare_each
 
 
@@ -71,6 +71,10 @@ class DigitPrediction:
         return answer | ({"warnings": list(self.warnings)} if self.warnings else {})
 
 
+# Ten digits at 10% each is a guess: a trained model's answers stand well above this.
+NEAR_CHANCE = 0.2
+
+
 def predict_digits(model, inputs, top_k: int = 3, weights=None, invert: bool | None = None,
                    raw: bool = False, each_digit: bool = False) -> list[DigitPrediction]:
     """Read pictures of digits the way MNIST was made and classify them: one answer per input.
@@ -81,7 +85,8 @@ def predict_digits(model, inputs, top_k: int = 3, weights=None, invert: bool | N
     folders, PIL images or arrays, as for `prepare_digits`; `raw=True` skips normalisation for
     inputs already in MNIST's form; `each_digit=True` answers for every digit-sized mark of a
     picture ("42" gives two answers). An input that cannot be read or holds no digit gets an
-    answer with its `error` (``ok`` False) in its place; the others are still classified.
+    answer with its `error` (``ok`` False) in its place; the others are still classified. When
+    no answer stands above `NEAR_CHANCE` the model is likely untrained, and a warning says so.
 
     Examples:
         >>> page = np.full((200, 150), 245, "uint8"); page[40:160, 70:82] = 20   # a "1" on paper
@@ -117,6 +122,10 @@ def rank(model, prepared: list[PreparedDigit], top_k: int = 3, weights=None) -> 
         from .probabilities import predict_probabilities
 
         probabilities = predict_probabilities(model, np.stack([item.image for item in ready]))
+        if probabilities.max() < NEAR_CHANCE:
+            warn_user(f"every answer is near chance (no digit above {NEAR_CHANCE:.0%}): are the "
+                      f"model's weights trained? A model built without weights (get_model(name) has "
+                      f"weights=None) guesses; the shipped tags 'mnist' and 'mnist-robust' are trained")
         for item, probs in zip(ready, probabilities, strict=True):
             best = np.argsort(probs)[::-1][:top_k]
             answers[id(item)] = DigitPrediction(

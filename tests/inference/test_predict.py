@@ -34,6 +34,16 @@ def test_api_ranks_top_k_for_files_and_folders(digits_folder):
         assert p.image.shape == (28, 28) and p.source.endswith(f"digit_{p.digit}.png")
 
 
+def test_answers_of_an_untrained_model_come_with_a_warning(digits_folder, recwarn):
+    from seqmnist_zoo import get_model
+
+    predict_digits("lstm", [digits_folder])
+    assert not [w for w in recwarn if "near chance" in str(w.message)]
+    with pytest.warns(UserWarning, match="every answer is near chance .* are the model's weights trained"):
+        predictions = predict_digits(get_model("lstm", units=16), [digits_folder])
+    assert all(p.ok and p.probability < 0.2 for p in predictions)
+
+
 @pytest.mark.parametrize("top_k", [0, 11, 2.5, "3", True])
 def test_api_refuses_a_top_k_outside_one_to_ten(top_k, digits_folder):
     from seqmnist_zoo.errors import InvalidArgumentError
@@ -182,3 +192,19 @@ def test_digits_of_one_array_are_named_by_their_index():
     digits[:, 5:23, 12:16] = 255
     assert [item.source for item in prepare_each(digits)] == ["array[0]", "array[1]"]
     assert [item.source for item in prepare_each(list(digits))] == ["array[0]", "array[1]"]
+
+
+def test_a_weights_file_without_its_record_is_explained_at_the_cli(digits_folder, tmp_path, run_cli):
+    from seqmnist_zoo import get_model
+
+    weights = tmp_path / "small.weights.h5"
+    get_model("gru", units=8).save_weights(weights)
+    code, out, err = run_cli("predict", "gru", digits_folder, "--weights", weights)
+    assert code == 2 and not out and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "no small.json is beside it to say how it was built: put the .json" in err
+    # with the record `train` writes beside it, the same file loads
+    (tmp_path / "small.json").write_text(json.dumps({"config": {"timesteps": 28, "units": 8}}))
+    code, out, err = run_cli("predict", "gru", digits_folder, "--weights", weights)
+    assert code == 0 and out.count("digit_") == 3, err
+    # ... and, never trained, its guesses come with the zoo's own warning line
+    assert err.startswith("seqmnist-zoo: warning: every answer is near chance") and "Warning" not in err
