@@ -356,16 +356,21 @@ def prepare_digits(inputs, invert: bool | None = None, raw: bool = False) -> np.
 
 
 def all_prepared(items: list[PreparedDigit]) -> list[PreparedDigit]:
-    """`items` unchanged when every one was prepared; else the first one's error is raised.
+    """`items` unchanged when every one was prepared; else the first one's error is raised,
+    counting the others that failed (`prepare_each` gives each its own).
 
     Examples:
         >>> all_prepared([])  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         seqmnist_zoo.errors.InvalidArgumentError: no inputs were given; pass files, folders, ...
     """
-    for item in items:
-        if not item.ok:
-            raise item.error
+    failed = [item for item in items if not item.ok]
+    if len(failed) > 1:
+        first = failed[0].error
+        raise type(first)(f"{first} (and {len(failed) - 1} more of the {len(items)} pictures could "
+                          f"not be read; prepare_each gives each its own error)") from first
+    if failed:
+        raise failed[0].error
     if not items:
         raise InvalidArgumentError("no inputs were given; pass files, folders, PIL images or arrays")
     return items
