@@ -311,12 +311,18 @@ def _load(name: str, weights: str, timesteps, units, shape_options: bool = False
     try:
         return get_model(name, weights=weights, **config)
     except WeightsMismatchError as err:
-        if recorded or timesteps is not None or units is not None:
+        if timesteps is not None or units is not None:
             raise
-        how = ("pass --timesteps and --units, or put " if shape_options else "put ")
+        record = run_record_path(weights)
+        if recorded:
+            raise WeightsMismatchError(f"{err}; the shape was read from {record.name} beside it: "
+                                       "is it the record of this weights file?") from None
+        how = "pass --timesteps and --units, or put " if shape_options else "put "
+        where = (f"{record.name} beside it has no \"config\"" if record.is_file()
+                 else f"no {record.name} is beside it")
         raise WeightsMismatchError(
-            f"{err}; no {run_record_path(weights).name} is beside it to say how it was built: {how}"
-            f"the .json that `seqmnist-zoo train` wrote with it in the same folder") from None
+            f"{err}; {where} to say how it was built: {how}the .json that `seqmnist-zoo train` "
+            "wrote with it in the same folder") from None
 
 
 @cli.command()

@@ -123,9 +123,10 @@ def rank(model, prepared: list[PreparedDigit], top_k: int = 3, weights=None) -> 
 
         probabilities = predict_probabilities(model, np.stack([item.image for item in ready]))
         if probabilities.max() < NEAR_CHANCE:
-            warn_user(f"every answer is near chance (no digit above {NEAR_CHANCE:.0%}): are the "
-                      f"model's weights trained? A model built without weights (get_model(name) has "
-                      f"weights=None) guesses; the shipped tags 'mnist' and 'mnist-robust' are trained")
+            warn_user(f"every answer is near chance (no digit above {NEAR_CHANCE:.0%}): the model's "
+                      f"weights look untrained, and random weights guess (a factory or get_model "
+                      f"without weights= builds random ones); the shipped tags 'mnist' and "
+                      f"'mnist-robust' are trained")
         for item, probs in zip(ready, probabilities, strict=True):
             best = np.argsort(probs)[::-1][:top_k]
             answers[id(item)] = DigitPrediction(

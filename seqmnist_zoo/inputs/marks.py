@@ -102,21 +102,23 @@ def digit_marks(ink: np.ndarray) -> list[Mark]:
 
 
 def ink_grain(stroke: np.ndarray) -> int:
-    """The ink's grain in pixels: the median length of its runs along rows or columns (the
-    shorter). A pen's width for a drawing, a speck's side for speckle, however enlarged.
+    """The page's grain in pixels: the median run of ink or of paper along rows or columns,
+    whichever is shortest, rounded up. A pen's width for a drawing (paper runs are long); a
+    speck's side for speckle, however enlarged and whichever tone is taken for ink.
 
     Examples:
         >>> specks = np.kron(np.random.default_rng(0).random((30, 30)) < 0.2, np.ones((4, 4), bool))
         >>> line = np.zeros((40, 40), bool); line[5:35, 20] = True
-        >>> ink_grain(specks), ink_grain(line)
-        (4, 1)
+        >>> ink_grain(specks), ink_grain(~specks), ink_grain(line)
+        (4, 4, 1)
     """
     def median_run(mask: np.ndarray) -> float:
         edges = np.diff(np.pad(mask, ((0, 0), (1, 1))).astype("int8"), axis=1).ravel()
         runs = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
-        return float(np.median(runs)) if runs.size else 1.0
+        return float(np.median(runs)) if runs.size else math.inf
 
-    return max(1, round(min(median_run(stroke), median_run(stroke.T))))
+    shortest = min(median_run(m) for m in (stroke, stroke.T, ~stroke, ~stroke.T))
+    return max(1, math.ceil(shortest)) if math.isfinite(shortest) else 1
 
 
 def stroke_clustering(stroke: np.ndarray, step: int = 1) -> float:

@@ -366,9 +366,10 @@ def all_prepared(items: list[PreparedDigit]) -> list[PreparedDigit]:
     """
     failed = [item for item in items if not item.ok]
     if len(failed) > 1:
-        first = failed[0].error
-        raise type(first)(f"{first} (and {len(failed) - 1} more of the {len(items)} pictures could "
-                          f"not be read; prepare_each gives each its own error)") from first
+        first, others = failed[0].error, [item.source for item in failed[1:]]
+        named = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        raise type(first)(f"{first} (also failed, of {len(items)} pictures: {named}; prepare_each "
+                          f"gives each its own error)") from first
     if failed:
         raise failed[0].error
     if not items:

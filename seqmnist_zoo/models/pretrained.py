@@ -70,7 +70,15 @@ def read_run_config(weights_file) -> dict[str, Any]:
     record = run_record_path(weights_file)
     if not str(weights_file).endswith(".weights.h5") or not record.is_file():
         return {}
-    config = json.loads(record.read_text(encoding="utf-8")).get("config", {})
+    try:
+        config = json.loads(record.read_text(encoding="utf-8")).get("config", {})
+    except (ValueError, AttributeError):  # not JSON, or JSON that is not an object
+        config = None
+    if not isinstance(config, dict):
+        raise InvalidArgumentError(
+            f"{record} beside {Path(weights_file).name} is not a run record: expected the JSON "
+            f"object `seqmnist-zoo train` writes, with a \"config\" object such as "
+            f"{{\"timesteps\": 28, \"units\": 128}}; fix or remove it")
     return {k: tuple(v) if isinstance(v, list) else v for k, v in config.items()}
 
 

@@ -39,7 +39,7 @@ def test_answers_of_an_untrained_model_come_with_a_warning(digits_folder, recwar
 
     predict_digits("lstm", [digits_folder])
     assert not [w for w in recwarn if "near chance" in str(w.message)]
-    with pytest.warns(UserWarning, match="every answer is near chance .* are the model's weights trained"):
+    with pytest.warns(UserWarning, match="every answer is near chance .* the model's weights look untrained"):
         predictions = predict_digits(get_model("lstm", units=16), [digits_folder])
     assert all(p.ok and p.probability < 0.2 for p in predictions)
 
@@ -208,3 +208,10 @@ def test_a_weights_file_without_its_record_is_explained_at_the_cli(digits_folder
     assert code == 0 and out.count("digit_") == 3, err
     # ... and, never trained, its guesses come with the zoo's own warning line
     assert err.startswith("seqmnist-zoo: warning: every answer is near chance") and "Warning" not in err
+    # a record that does not say how, or says it wrongly, is named as the culprit
+    for record, said in (('{"units": 8}', 'small.json beside it has no "config" to say how it was built'),
+                         ('{"config": {"units": 16}}', "the shape was read from small.json beside it"),
+                         ("not json", "small.json beside small.weights.h5 is not a run record")):
+        (tmp_path / "small.json").write_text(record)
+        code, out, err = run_cli("predict", "gru", digits_folder, "--weights", weights)
+        assert code == 2 and said in err and len(err.strip().splitlines()) == 1, (record, err)

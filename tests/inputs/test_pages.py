@@ -185,9 +185,10 @@ def test_black_and_white_noise_is_refused_as_scattered_ink(side, density):
 
 
 @pytest.mark.parametrize("speck", [2, 3, 5, 10])
-@pytest.mark.parametrize("density", [0.05, 0.2])
+@pytest.mark.parametrize("density", [0.05, 0.2, 0.45])
 def test_enlarged_speckle_is_refused_as_scattered_ink(speck, density):
     # noise enlarged by nearest neighbour: every pixel has ink neighbours, but one speck away not
+    # (at 45% the reader may take either tone for ink: the grain is the finer of ink and paper)
     specks = np.random.default_rng(speck).random((24, 24)) < density
     picture = np.where(np.kron(specks, np.ones((speck, speck), bool)), 0.0, 255.0)
     with pytest.raises(NoDigitError, match=f"neighbours {speck} px away are ink no more often"):
