@@ -368,8 +368,13 @@ def all_prepared(items: list[PreparedDigit]) -> list[PreparedDigit]:
     if len(failed) > 1:
         first, others = failed[0].error, [item.source for item in failed[1:]]
         named = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
-        raise type(first)(f"{first} (also failed, of {len(items)} pictures: {named}; prepare_each "
-                          f"gives each its own error)") from first
+        message = (f"{first} (also failed, of {len(items)} pictures: {named}; prepare_each gives "
+                   "each its own error)")
+        try:
+            counted = type(first)(message)  # the first failure's kind, e.g. NoDigitError
+        except TypeError:  # an error class built from other arguments
+            counted = SeqMnistZooError(message)
+        raise counted from first
     if failed:
         raise failed[0].error
     if not items:
