@@ -28,6 +28,14 @@ def _units(value: str | None):
     return parts[0] if len(parts) == 1 else parts
 
 
+def _shape_options(command):
+    """--timesteps and --units, for a weights file whose train record (.json) is not beside it."""
+    command = click.option("--units", help="For a weights file without its .json record: its hidden "
+                                           "units (a comma list for stacked_lstm).")(command)
+    return click.option("--timesteps", type=int, help="For a weights file without its .json record: "
+                                                      "the timesteps it was trained with.")(command)
+
+
 class ClipNorm(click.ParamType):
     """A positive gradient-norm clip, or 'none' (returned as 0: no clipping)."""
 
@@ -144,7 +152,7 @@ def info(name, as_json):
         spread = record.get("seed_spread")
         if spread:
             click.echo(f"  same recipe over seeds: {spread_text(spread)} ({seeds_text(spread)}; "
-                       f"`{spread['command']} {name}`)")
+                       f"`{spread['command']} {name}` in a checkout of the repository)")
     if not data["weights"]:
         click.echo("  weights: none shipped")
 
@@ -225,8 +233,7 @@ def train(name, epochs, batch_size, learning_rate, timesteps, units, clipnorm, d
 @click.argument("name")
 @click.option("--weights", default="mnist", show_default=True,
               help="A pretrained tag or a .weights.h5 file (e.g. from `train`).")
-@click.option("--timesteps", type=int, help="For a weights file: the timesteps it was trained with.")
-@click.option("--units", help="For a weights file: its hidden units.")
+@_shape_options
 @click.option("--data", type=click.Path(), help="MNIST .npz or folder (default $SEQMNIST_ZOO_DATA).")
 @click.option("--logdir", type=click.Path(file_okay=False),
               help="Also write the confusion matrix and mistakes as TensorBoard images.")
@@ -314,14 +321,15 @@ def _load(name: str, weights: str, timesteps, units, shape_options: bool = False
         if timesteps is not None or units is not None:
             raise
         record = run_record_path(weights)
+        what = str(err).split("; load it into")[0]  # the factory's advice is replaced by the CLI's
         if recorded:
-            raise WeightsMismatchError(f"{err}; the shape was read from {record.name} beside it: "
+            raise WeightsMismatchError(f"{what}; the shape was read from {record.name} beside it: "
                                        "is it the record of this weights file?") from None
         how = "pass --timesteps and --units, or put " if shape_options else "put "
         where = (f"{record.name} beside it has no \"config\"" if record.is_file()
                  else f"no {record.name} is beside it")
         raise WeightsMismatchError(
-            f"{err}; {where} to say how it was built: {how}the .json that `seqmnist-zoo train` "
+            f"{what}; {where} to say how it was built: {how}the .json that `seqmnist-zoo train` "
             "wrote with it in the same folder") from None
 
 
@@ -330,6 +338,7 @@ def _load(name: str, weights: str, timesteps, units, shape_options: bool = False
 @click.argument("images", nargs=-1, required=True, type=click.Path())
 @click.option("--weights", help="A tag or a .weights.h5 file [default: mnist-robust where shipped, "
                                  "it reads real handwriting better; else mnist].")
+@_shape_options
 @click.option("--top-k", type=Integers(1, 10), default=3, show_default=True,
               help="How many digits to show per image, most likely first.")
 @click.option("--invert/--no-invert", default=None,
@@ -343,7 +352,8 @@ def _load(name: str, weights: str, timesteps, units, shape_options: bool = False
               help="Read every digit-sized mark of a picture (\"42\": two answers, IMAGE#1 and IMAGE#2).")
 @click.option("--json", "as_json", is_flag=True,
               help="Print JSON: every input, failed ones with their error.")
-def predict(name, images, weights, top_k, invert, raw, save_inputs, overwrite, each_digit, as_json):
+def predict(name, images, weights, timesteps, units, top_k, invert, raw, save_inputs, overwrite, each_digit,
+            as_json):
     """Classify pictures of digits: files (PNG, JPEG, GIF, BMP, WebP, TIFF, .npy) or folders
     (the image files directly in them; subfolders are not searched).
 
@@ -363,7 +373,9 @@ def predict(name, images, weights, top_k, invert, raw, save_inputs, overwrite, e
     from ..inference.predict import rank
 
     weights = weights or get_model_spec(name).reader_weights
-    model = _load(name, weights, None, None) if len(failed) < len(prepared) else None
+    model = None
+    if len(failed) < len(prepared):
+        model = _load(name, weights, timesteps, units, shape_options=True)
     answers = _warnings_said(rank, model, prepared, top_k)
     if as_json:
         click.echo(json.dumps([answer.to_dict() for answer in answers], indent=2))
@@ -407,11 +419,12 @@ def _warnings_said(function, *args, **kwargs):
                                  "else mnist, as predict].")
 @click.option("--invert/--no-invert", default=None,
               help="Force reading the picture as dark ink on light paper (or not); default: detect.")
+@_shape_options
 @click.option("--raw", is_flag=True, help="IMAGE is already an MNIST-form 28x28 digit.")
 @click.option("--gif", type=click.Path(dir_okay=False), help="Also write the reading as an animated GIF.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --gif file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the belief after every step as JSON.")
-def read(name, image, weights, invert, raw, gif, overwrite, as_json):
+def read(name, image, weights, invert, timesteps, units, raw, gif, overwrite, as_json):
     """Show what NAME believes after each timestep while it reads IMAGE row by row."""
     get_model_spec(name)
     if gif and Path(gif).exists() and not overwrite:
@@ -425,7 +438,7 @@ def read(name, image, weights, invert, raw, gif, overwrite, as_json):
     from ..inference.reading import decided_at, read_along
 
     weights = weights or get_model_spec(name).reader_weights
-    beliefs = read_along(_load(name, weights, None, None), digit.image[None])[0]
+    beliefs = read_along(_load(name, weights, timesteps, units, shape_options=True), digit.image[None])[0]
     final = int(beliefs[-1].argmax())
     if as_json:
         click.echo(json.dumps({"image": digit.source, "weights": str(weights), "steps": len(beliefs),
@@ -463,8 +476,7 @@ def demo(host, port):
 @click.option("--format", "export_format", type=click.Choice(["saved_model", "onnx", "litert"]),
               required=True, help="SavedModel folder, .onnx file or LiteRT .tflite file.")
 @click.option("--weights", default="mnist", show_default=True, help="A tag or a .weights.h5 file.")
-@click.option("--timesteps", type=int, help="For a weights file: the timesteps it was trained with.")
-@click.option("--units", help="For a weights file: its hidden units.")
+@_shape_options
 @click.option("--output", type=click.Path(), help="Default: exports/NAME.onnx, .tflite or _saved_model.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output.")
 @click.option("--check/--no-check", default=True, show_default=True,

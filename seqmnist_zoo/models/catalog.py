@@ -89,10 +89,10 @@ def builtin_specs() -> list[ModelSpec]:
             description="A plain SimpleRNN (no gates); its recipe clips the gradient norm as a guard.",
             notes=(
                 "The clipping is a guard, not what makes this model train: at 28 timesteps the "
-                "plain-RNN study (docs: Why a plain RNN needs help; `studies/plain_rnn.json`) "
-                "trained it as well without clipping as with it, with every seed. What stops a "
-                "plain RNN is a high learning rate over long sequences, where its units saturate "
-                "and it stays at chance with or without clipping."
+                "plain-RNN study (docs: Why a plain RNN needs help; the repository's "
+                "`studies/plain_rnn.json`) trained it as well without clipping as with it, with "
+                "every seed. What stops a plain RNN is a high learning rate over long sequences, "
+                "where its units saturate and it stays at chance with or without clipping."
             ),
             defaults=readonly({**base, "units": 128}),
             recipe=Recipe(learning_rate=1e-3, clipnorm=1.0, epochs=30, shift_pixels=2, dropout=0.1),

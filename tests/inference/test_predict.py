@@ -201,7 +201,9 @@ def test_a_weights_file_without_its_record_is_explained_at_the_cli(digits_folder
     get_model("gru", units=8).save_weights(weights)
     code, out, err = run_cli("predict", "gru", digits_folder, "--weights", weights)
     assert code == 2 and not out and "Traceback" not in err and len(err.strip().splitlines()) == 1
-    assert "no small.json is beside it to say how it was built: put the .json" in err
+    assert "no small.json is beside it to say how it was built: pass --timesteps and --units" in err
+    code, out, err = run_cli("predict", "gru", digits_folder, "--weights", weights, "--units", "8")
+    assert code == 0 and out.count("digit_") == 3, err
     # with the record `train` writes beside it, the same file loads
     (tmp_path / "small.json").write_text(json.dumps({"config": {"timesteps": 28, "units": 8}}))
     code, out, err = run_cli("predict", "gru", digits_folder, "--weights", weights)
