@@ -201,7 +201,7 @@ def test_a_weights_file_without_its_record_is_explained_at_the_cli(digits_folder
     get_model("gru", units=8).save_weights(weights)
     code, out, err = run_cli("predict", "gru", digits_folder, "--weights", weights)
     assert code == 2 and not out and "Traceback" not in err and len(err.strip().splitlines()) == 1
-    assert "no small.json is beside it to say how it was built: pass --timesteps and --units" in err
+    assert "no small.json is beside it to give its shape: pass --timesteps and --units" in err
     code, out, err = run_cli("predict", "gru", digits_folder, "--weights", weights, "--units", "8")
     assert code == 0 and out.count("digit_") == 3, err
     # with the record `train` writes beside it, the same file loads
@@ -211,7 +211,7 @@ def test_a_weights_file_without_its_record_is_explained_at_the_cli(digits_folder
     # ... and, never trained, its guesses come with the zoo's own warning line
     assert err.startswith("seqmnist-zoo: warning: every answer is near chance") and "Warning" not in err
     # a record that does not say how, or says it wrongly, is named as the culprit
-    for record, said in (('{"units": 8}', 'small.json beside it has no "config" to say how it was built'),
+    for record, said in (('{"units": 8}', 'small.json beside it has no "config" to give its shape'),
                          ('{"config": {"units": 16}}', "the shape was read from small.json beside it"),
                          ("not json", "small.json beside small.weights.h5 is not a run record")):
         (tmp_path / "small.json").write_text(record)

@@ -112,7 +112,7 @@ def test_predict_reports_bad_files_and_still_predicts_the_rest(run_cli, mnist, t
     (["evaluate", "gru", "--weights", "missing.weights.h5"], "does not exist"),
     (["evaluate", "gru", "--weights", "imagenet"], "accepted: one of those tags or a .weights.h5 file"),
     (["evaluate", "gru", "--weights", str(SHIPPED / "lstm_mnist.weights.h5")],  # another family's
-     "load it into the family it was trained as, with the timesteps, units and classes"),
+     "is it a gru file? If so, no lstm_mnist.json is beside it to give its shape"),
     (["evaluate", "lstm", "--timesteps", "14"], "trained with timesteps=28"),
     (["predict", "nope", "x.png"], "unknown model"),
     (["predict", "gru"], "Missing argument"),
