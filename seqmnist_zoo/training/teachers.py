@@ -26,7 +26,7 @@ def parse_teacher(teacher: str) -> tuple[str, str]:
     if not TEACHER_FORM.fullmatch(str(teacher)):
         raise InvalidArgumentError(f"teacher {teacher!r} is not NAME:TAG (a registered model and one "
                                    f"of its weights tags, for example 'bilstm:mnist-robust')")
-    name, tag = teacher.split(":")
+    name, tag = str(teacher).split(":")
     get_model_spec(name).weights_for(tag)  # says which names and tags exist
     return name, tag
 
