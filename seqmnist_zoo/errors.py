@@ -93,10 +93,19 @@ class WeightsFileNotFoundError(WeightsError, InvalidArgumentError):
 class WeightsMismatchError(WeightsError, InvalidArgumentError):
     """A weights file named by path that does not fit the model asked for (exit 2).
 
+    `facts` says what did not fit, `advice` what to do; the message joins them, so a caller
+    (the CLI) can keep the facts and give its own advice.
+
     Examples:
-        >>> WeightsMismatchError("could not load w.weights.h5 into lstm(units=8)").exit_code
-        2
+        >>> err = WeightsMismatchError("could not load w.weights.h5 into lstm(units=8)",
+        ...                            advice="load it into the family it was trained as")
+        >>> err.exit_code, str(err).endswith("; load it into the family it was trained as")
+        (2, True)
     """
+
+    def __init__(self, facts: str, advice: str | None = None):
+        super().__init__(f"{facts}; {advice}" if advice else facts)
+        self.facts, self.advice = facts, advice
 
 
 class WeightsIntegrityError(WeightsError):

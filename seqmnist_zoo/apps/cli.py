@@ -321,7 +321,7 @@ def _load(name: str, weights: str, timesteps, units, shape_options: bool = False
         if timesteps is not None or units is not None:
             raise
         record = run_record_path(weights)
-        what = str(err).split("; load it into")[0]  # the factory's advice is replaced by the CLI's
+        what = err.facts  # the factory's advice is replaced by the CLI's
         if recorded:
             raise WeightsMismatchError(f"{what}; the shape was read from {record.name} beside it: "
                                        "is it the record of this weights file?") from None

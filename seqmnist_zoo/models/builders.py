@@ -137,11 +137,13 @@ def build_model(
                 raise failure(f"{weights_path} is not a Keras weights file (not HDF5); accepted: a "
                               ".weights.h5 file written by `seqmnist-zoo train` or model.save_weights"
                               ) from err
-            raise failure(
-                f"could not load {weights_path} into {family}(timesteps={timesteps}, "
-                f"units={config['units']}, classes={classes}): {_mismatch(err, weights_path)}; load it "
-                "into the family it was trained as, with the timesteps, units and classes it was trained with"
-            ) from err
+            facts = (f"could not load {weights_path} into {family}(timesteps={timesteps}, "
+                     f"units={config['units']}, classes={classes}): {_mismatch(err, weights_path)}")
+            advice = ("load it into the family it was trained as, with the timesteps, units and "
+                      "classes it was trained with")
+            if shipped:
+                raise WeightsError(f"{facts}; {advice}") from err
+            raise WeightsMismatchError(facts, advice=advice) from err
     if not include_top:
         model = keras.Model(inputs, features, name=name or family)
     return model
