@@ -106,6 +106,18 @@ def test_report_writes_pngs_and_a_summary(tmp_path, run_cli):
     assert summary.count("%") >= 11
 
 
+def test_report_takes_the_shape_of_a_weights_file_without_its_record(tmp_path, run_cli):
+    from seqmnist_zoo import get_model
+
+    weights = tmp_path / "small.weights.h5"
+    get_model("gru", units=8).save_weights(weights)
+    code, out, err = run_cli("report", "gru", "--weights", weights, "--output", tmp_path / "a")
+    assert code == 2 and "pass --timesteps and --units" in err and "Traceback" not in err
+    code, out, err = run_cli("report", "gru", "--weights", weights, "--units", "8",
+                             "--output", tmp_path / "b")
+    assert code == 0 and (tmp_path / "b" / "summary.md").is_file(), err
+
+
 def test_misclassified_grid_shows_only_mistakes():
     images = np.zeros((5, 28, 28), "uint8")
     probs = np.full((5, 10), 0.05)

@@ -260,15 +260,16 @@ def evaluate(name, weights, timesteps, units, data, logdir, as_json):
 @cli.command()
 @click.argument("name")
 @click.option("--weights", default="mnist", show_default=True, help="A tag or a .weights.h5 file.")
+@_shape_options
 @click.option("--output", default="report", show_default=True, type=click.Path(file_okay=False),
               help="Folder for the PNG files and summary.md.")
 @click.option("--data", type=click.Path(), help="MNIST .npz or folder (default $SEQMNIST_ZOO_DATA).")
 @click.option("--overwrite", is_flag=True, help="Replace the files of an earlier report in --output.")
-def report(name, weights, output, data, overwrite):
+def report(name, weights, timesteps, units, output, data, overwrite):
     """Write NAME's confusion matrix, misclassified digits, per-class accuracy and row-by-row reading
     as PNG files, with a summary.md."""
     _refuse_to_replace(output, overwrite, "an earlier report")
-    model = _load(name, weights, None, None)
+    model = _load(name, weights, timesteps, units, shape_options=True)
     from ..training.evaluation import evaluate as run_evaluation
 
     result = run_evaluation(model, weights=weights, data=data, report_dir=output)
