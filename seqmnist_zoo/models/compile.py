@@ -30,11 +30,11 @@ def compile_model(model: keras.Model, recipe: Recipe | None = None, steps_per_ep
         rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=recipe.epochs * steps_per_epoch)
     elif recipe.schedule not in ("cosine", "constant"):
         raise InvalidArgumentError(f"schedule {recipe.schedule!r} is not 'cosine' or 'constant'")
+    config = {"learning_rate": rate, "clipnorm": recipe.clipnorm}
+    if recipe.ema_momentum is not None:
+        config.update(use_ema=True, ema_momentum=recipe.ema_momentum)
     try:
-        optimizer = keras.optimizers.get(
-            {"class_name": recipe.optimizer,
-             "config": {"learning_rate": rate, "clipnorm": recipe.clipnorm}}
-        )
+        optimizer = keras.optimizers.get({"class_name": recipe.optimizer, "config": config})
     except ValueError as err:
         raise InvalidArgumentError(f"unknown optimizer {recipe.optimizer!r}: {err}") from None
     model.compile(

@@ -35,7 +35,9 @@ class Recipe:
     like a "g" when `g_nines`; `start_from` names the weights tag training starts from. With
     `teachers` (``"NAME:TAG"`` weights of registered models) every training digit's target mixes
     its label (`label_weight` of it) with the teachers' averaged answer softened by `temperature`
-    (knowledge distillation): a small network learns how a larger one reads. The last
+    (knowledge distillation): a small network learns how a larger one reads. With `ema_momentum`
+    the optimizer also keeps an exponential moving average of the weights (Keras's `use_ema`),
+    and that average is what is validated and saved: less of the last steps' noise. The last
     `validation_size` training images (after a seeded shuffle) select the best epoch; the test
     set only reports.
 
@@ -70,6 +72,8 @@ class Recipe:
     teachers: tuple[str, ...] = ()
     label_weight: float = 0.5
     temperature: float = 2.0
+    # The weights' moving average kept over training steps (0.999: about the last 1,000 steps).
+    ema_momentum: float | None = None
 
     def __post_init__(self):
         teachers = self.teachers
@@ -86,6 +90,10 @@ class Recipe:
         if isinstance(self.label_weight, bool) or not 0.0 <= self.label_weight <= 1.0:
             raise InvalidArgumentError(f"label_weight must be from 0 to 1 (the label's share of each "
                                        f"target), got {self.label_weight!r}")
+        momentum = self.ema_momentum
+        if momentum is not None and (isinstance(momentum, bool) or not 0.0 < momentum < 1.0):
+            raise InvalidArgumentError(f"ema_momentum must be between 0 and 1 (0.999 averages about "
+                                       f"the last 1,000 steps) or None, got {momentum!r}")
         if isinstance(self.temperature, bool) or not self.temperature > 0:
             raise InvalidArgumentError(f"temperature must be above 0 (1 keeps the teachers' answers, "
                                        f"higher softens them), got {self.temperature!r}")

@@ -211,6 +211,8 @@ def train(name: str, *, epochs: int | None = None, batch_size: int | None = None
 
     checkpoint = BestCheckpoint(output)
     all_callbacks = [checkpoint, *callbacks]
+    if recipe.ema_momentum is not None:  # first: validation and the checkpoint see the average
+        all_callbacks.insert(0, keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
     if logdir is not None:
         all_callbacks += [keras.callbacks.TensorBoard(str(logdir)),
                           _hparams_callback(logdir, name, config, recipe)]

@@ -147,6 +147,37 @@ def test_interrupt_keeps_the_best_checkpoint(mnist, tmp_path):
     assert json.loads(output.with_name("i.json").read_text())["interrupted"] is True
 
 
+def test_an_ema_recipe_validates_and_saves_the_weights_average(mnist, tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from seqmnist_zoo import get_model
+    from seqmnist_zoo.models.specs import ModelSpec
+
+    recipe_for = ModelSpec.recipe_for
+    monkeypatch.setattr(ModelSpec, "recipe_for",  # an average that barely leaves the first step
+                        lambda self, tag="mnist": replace(recipe_for(self, tag), ema_momentum=0.99999))
+    seen = {}
+
+    class Watch(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):  # the raw weights are in the model here
+            seen.setdefault("first", self.model.get_weights())
+            seen["last"] = self.model.get_weights()
+
+    output = tmp_path / "e.weights.h5"
+    result = train("gru", epochs=4, units=8, train_samples=600, output=output, data=mnist,
+                   verbose=0, callbacks=[Watch()])
+    saved = get_model("gru", units=8, weights=str(output)).get_weights()
+
+    def distance(a, b):
+        return max(float(np.abs(x - y).max()) for x, y in zip(a, b, strict=True))
+
+    raw_moved, saved_moved = distance(seen["last"], seen["first"]), distance(saved, seen["first"])
+    assert saved_moved < raw_moved / 5, (saved_moved, raw_moved)
+    assert result.record["recipe"]["ema_momentum"] == 0.99999
+    with pytest.raises(InvalidArgumentError, match="ema_momentum must be between 0 and 1"):
+        Recipe(ema_momentum=1.0)
+
+
 def test_interrupted_cli_run_exits_130_and_says_so(monkeypatch, run_cli, tmp_path):
     from seqmnist_zoo.training import fit as training
 
