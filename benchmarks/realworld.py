@@ -33,34 +33,22 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from seqmnist_zoo import list_models, load_mnist  # noqa: E402
-from seqmnist_zoo.errors import NoDigitError  # noqa: E402
 from seqmnist_zoo.inputs.preprocess import prepare_each  # noqa: E402
 from tools.arguments import positive_count  # noqa: E402
+from tools.realsets import (  # noqa: E402
+    REAL_AIMS,
+    REAL_SETS,
+    MissingRealDigitsError,
+    accuracy,
+    real_accuracy,
+    real_sets,
+)
 from tools.realworld import (  # noqa: E402
     HANDED_OVER,
     drawn_digits,
     photographed_pages,
     rendered_digits,
-    write_handed_over,
 )
-
-
-def _real_digits_folder() -> Path:
-    """$SEQMNIST_ZOO_REALDIGITS, else beside $SEQMNIST_ZOO_DATA's mnist.npz, else ../shared/datasets."""
-    if os.environ.get("SEQMNIST_ZOO_REALDIGITS"):
-        return Path(os.environ["SEQMNIST_ZOO_REALDIGITS"])
-    if os.environ.get("SEQMNIST_ZOO_DATA"):
-        return Path(os.environ["SEQMNIST_ZOO_DATA"]).parent / "realdigits"
-    return ROOT.parent / "shared" / "datasets" / "realdigits"
-
-
-REAL_DIGITS = _real_digits_folder()
-REAL_SETS = {
-    "semeion": "Semeion Handwritten Digit (UCI, CC BY 4.0): 1,593 digits by 80 writers, 16x16 binary",
-    "optdigits32": "UCI optdigits bitmaps (CC BY 4.0): 2,880 digits by 30 writers, 32x32 binary",
-}
-# What every family's reader default should read in every form (issue 22's "done when")
-REAL_AIMS = {"semeion": 0.95, "optdigits32": 0.97}
 
 SETS = {
     "mnist": "MNIST test set, as distributed",
@@ -129,15 +117,6 @@ def drawn_set(count: int, seed: int):
     return np.array(labels), reader, naive
 
 
-def accuracy(model, images, labels) -> float:
-    """Share of correct answers; a picture the reader refused counts as wrong."""
-    kept = [i for i, image in enumerate(images) if image is not None]
-    if not kept:
-        return 0.0
-    predicted = model.predict(np.stack([images[i] for i in kept]), batch_size=1000, verbose=0)
-    return float((predicted.argmax(axis=1) == np.asarray(labels)[kept]).sum() / len(images))
-
-
 def targets(report: dict) -> dict:
     """Each model's verdicts: the reader keeps photographed digits within half a point of the
     clean ones, and reads at least 95% of the typed digits (matplotlib's fonts: bold serif 1s and
@@ -167,37 +146,14 @@ def markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
-def real_sets(folder: Path = REAL_DIGITS, limit: int | None = None) -> dict:
-    """Each real set in each handed-over form, read through the user path from PNG files.
-
-    `limit` keeps the first pictures of each set only (a quick check; reports read them whole).
-    Returns ``{set: {form: (labels, images or None, errors)}}``; `errors` counts refusals
-    ("no digit") and every other failure apart.
-    """
-    sets = {}
-    for name in REAL_SETS:
-        path = folder / f"{name}.npz"
-        if not path.is_file():
-            sys.exit(f"realworld: {path} is missing; set SEQMNIST_ZOO_REALDIGITS to the realdigits folder")
-        data = np.load(path)
-        pictures, labels = data["x"][:limit], data["y"][:limit]
-        sets[name] = {}
-        for form in HANDED_OVER:
-            with tempfile.TemporaryDirectory() as tmp:
-                write_handed_over(pictures, form, tmp)
-                items = prepare_each(tmp)
-            refused = sum(isinstance(item.error, NoDigitError) for item in items)
-            failed = sum(not item.ok for item in items) - refused
-            sets[name][form] = (labels, [item.image if item.ok else None for item in items],
-                                {"refused": refused, "failed": failed})
-    return sets
-
-
 def measure_real(tags=None, families=None, limit: int | None = None) -> dict:
     """Accuracy of every shipped weights tag on every real set and form, with refusals counted."""
-    from seqmnist_zoo import get_model, get_model_spec
+    from seqmnist_zoo import get_model, get_model_spec, model_info
 
-    sets = real_sets(limit=limit)
+    try:
+        sets = real_sets(limit=limit)
+    except MissingRealDigitsError as err:
+        sys.exit(f"realworld: {err}")
     report = {"command": "python benchmarks/realworld.py --real-only", "sets": REAL_SETS,
               "whole": limit is None,
               "forms": HANDED_OVER,
@@ -208,9 +164,10 @@ def measure_real(tags=None, families=None, limit: int | None = None) -> dict:
     for name in families or list_models(pretrained=True):
         for tag in tags or get_model_spec(name).pretrained_tags:
             model = get_model(name, weights=tag)
-            row = {set_name: {form: accuracy(model, images, labels)
-                              for form, (labels, images, _) in forms.items()}
-                   for set_name, forms in sets.items()}
+            row = real_accuracy(model, sets)
+            spread = (model_info(name)["weights"][tag].get("seed_spread") or {}).get("real_lowest_by_seed")
+            if spread and limit is None:
+                report.setdefault("seeds", {})[f"{name}:{tag}"] = spread
             report["accuracy"][f"{name}:{tag}"] = row
             print(f"{name:<13}{tag:<14}" + "  ".join(
                 f"{s} {f} {row[s][f]:.2%}" for s in row for f in row[s]), flush=True)
@@ -237,7 +194,20 @@ def markdown_real(report: dict) -> str:
               for name, by_form in report["errors"].items() for form, e in by_form.items()]
     lines += ["", "Pictures the reader refused or failed on (counted as wrong above): "
               + "; ".join(counts) + "."]
-    return "\n".join(lines + ["", aims_line(report)])
+    return "\n".join(lines + ["", aims_line(report)] + seeds_lines(report))
+
+
+def seeds_lines(report: dict) -> list[str]:
+    """Each seed's lowest form where a shipped recipe was retrained with other seeds (`tools.spread`)."""
+    lines = []
+    for key, by_seed in report.get("seeds", {}).items():
+        name, tag = key.split(":")
+        sets = "; ".join(f"{set_name} " + ", ".join(f"{lowest[set_name]:.2%} (seed {seed})"
+                                                 for seed, lowest in by_seed.items())
+                         for set_name in report["samples"])
+        lines.append(f"`{name}` `{tag}` retrained with other seeds (`python -m tools.spread {name} "
+                     f"--tag {tag}`; the row above is seed 0), each run's lowest form: {sets}.")
+    return [""] + lines if lines else []
 
 
 def aims_line(report: dict) -> str:

@@ -1,12 +1,14 @@
 """How much a shipped recipe's test accuracy depends on its seed: retrain it with other seeds.
 
-Usage: ``python -m tools.spread [NAME ...] --seeds 1 2`` trains each recipe once per seed
-(`train` with ``seed=S``), measures the best checkpoint on the test set, and records each run in
-``tuning/results/seed_spread.json``. Runs already recorded are skipped, so an interrupted spread
-resumes where it stopped. Each shipped weights record in the manifest then gets a ``seed_spread``:
-the test accuracy of every seed (the shipped file's own seed included), their mean and standard
-deviation, which `list`, `info`, the README table and the model cards show beside the shipped
-figure. ``--manifest-only`` rewrites that from the recorded runs without training.
+Usage: ``python -m tools.spread [NAME ...] --seeds 1 2 [--tag mnist-robust]`` trains each
+recipe once per seed (`train` with ``seed=S``), measures the best checkpoint on the test set (and,
+for a tag other than ``mnist``, on the real handwriting sets of `tools.realsets` in every form), and
+records each run in ``tuning/results/seed_spread.json``. Runs already recorded are skipped, so an
+interrupted spread resumes where it stopped. Each shipped weights record in the manifest then gets
+a ``seed_spread``: the test accuracy of every seed (the shipped file's own seed included), their
+mean and standard deviation, which `list`, `info`, the README table and the model cards show
+beside the shipped figure, and for real sets each seed's lowest form. ``--manifest-only``
+rewrites that from the recorded runs without training.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from seqmnist_zoo.models.factory import get_model
 from seqmnist_zoo.models.registry import get_model_spec, list_models
 from seqmnist_zoo.models.specs import Recipe
 from seqmnist_zoo.quiet import framework_logs_silenced
+from tools.realsets import MissingRealDigitsError, check_real_sets, real_accuracy, real_sets
 
 RESULTS = Path("tuning/results/seed_spread.json")
 MANIFEST = Path(__file__).resolve().parents[1] / "seqmnist_zoo" / "models" / "weights" / "manifest.json"
@@ -53,8 +56,24 @@ def seed_spread(shipped: dict[str, Any], runs: dict[str, dict[str, Any]]) -> dic
     if len(by_seed) < 2:
         return None
     values = list(by_seed.values())
-    return {"test_accuracy_by_seed": by_seed, "mean": statistics.fmean(values),
-            "std": statistics.stdev(values), "runs": len(values), "command": COMMAND}
+    spread = {"test_accuracy_by_seed": by_seed, "mean": statistics.fmean(values),
+              "std": statistics.stdev(values), "runs": len(values), "command": COMMAND}
+    lowest = {seed: {name: min(forms.values()) for name, forms in run["real_accuracy"].items()}
+              for seed, run in sorted(runs.items())
+              if same_recipe(run["recipe"]) and "real_accuracy" in run}
+    if lowest:  # each seed's worst handed-over form of every real set
+        spread["real_lowest_by_seed"] = lowest
+    return spread
+
+
+def spread_key(name: str, tag: str = "mnist") -> str:
+    """Where a model's runs for weights `tag` are recorded: the name alone for ``mnist``.
+
+    Examples:
+        >>> spread_key("lstm"), spread_key("lstm", "mnist-robust")
+        ('lstm', 'lstm:mnist-robust')
+    """
+    return name if tag == "mnist" else f"{name}:{tag}"
 
 
 def _without_seed(recipe: dict[str, Any]) -> dict[str, Any]:
@@ -63,8 +82,8 @@ def _without_seed(recipe: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in {**Recipe().to_dict(), **recipe}.items() if k != "seed"}
 
 
-def write_manifest_spread(record: dict[str, Any], manifest=MANIFEST, tag: str = "mnist") -> list[str]:
-    """Attach each model's `seed_spread` to its shipped `tag` record; returns the models updated.
+def write_manifest_spread(record: dict[str, Any], manifest=MANIFEST) -> list[str]:
+    """Attach each shipped weights record's `seed_spread`; returns the models:tags updated.
 
     Examples:
         >>> copy = pathlib.Path(tempfile.mkdtemp()) / "manifest.json"
@@ -76,13 +95,12 @@ def write_manifest_spread(record: dict[str, Any], manifest=MANIFEST, tag: str = 
     data = json.loads(manifest.read_text(encoding="utf-8"))
     updated = []
     for weights in data["weights"]:
-        if weights["tag"] != tag:
-            continue
-        spread = seed_spread(weights, record.get(weights["model"], {}))
+        key = spread_key(weights["model"], weights["tag"])
+        spread = seed_spread(weights, record.get(key, {}))
         weights.pop("seed_spread", None)
         if spread is not None:
             weights["seed_spread"] = spread
-            updated.append(weights["model"])
+            updated.append(key)
     manifest.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     return updated
 
@@ -99,8 +117,8 @@ def read_spread(results=RESULTS) -> dict[str, Any]:
 
 
 def run_spread(names, seeds, results=RESULTS, runs_dir="runs/seeds", data=None,
-               verbose="auto") -> dict[str, Any]:
-    """Train and test each recipe in `names` once per seed; returns the whole record.
+               verbose="auto", tag: str = "mnist") -> dict[str, Any]:
+    """Train and test each recipe of weights `tag` in `names` once per seed; returns the whole record.
 
     Examples:
         >>> run_spread(["simple_rnn"], [1])["simple_rnn"]["1"]["test_accuracy"]  # doctest: +SKIP
@@ -112,21 +130,29 @@ def run_spread(names, seeds, results=RESULTS, runs_dir="runs/seeds", data=None,
 
     results = Path(results)
     record = read_spread(results)
+    real = None  # the real sets, read once, only for the tags judged on them
     for name in names:
+        key = spread_key(name, tag)
         for seed in seeds:
-            if str(seed) in record.get(name, {}):
+            if str(seed) in record.get(key, {}):
                 continue
-            output = Path(runs_dir) / name / f"seed_{seed}" / f"{name}.weights.h5"
-            run = train(name, seed=seed, output=output, overwrite=True, data=data, verbose=verbose)
+            folder = Path(runs_dir) / name / ("" if tag == "mnist" else tag)
+            output = folder / f"seed_{seed}" / f"{name}.weights.h5"
+            run = train(name, seed=seed, tag=tag, output=output, overwrite=True, data=data,
+                        verbose=verbose)
             if run.interrupted:
                 return record
             model = get_model(name, weights=str(output), **read_run_config(output))
             test = evaluate(model, data=data[1] if isinstance(data, tuple) else data)
-            record.setdefault(name, {})[str(seed)] = {
+            entry = {
                 "test_accuracy": test["accuracy"], "test_loss": test["loss"],
                 "val_accuracy": run.record["val_accuracy"], "best_epoch": run.record["best_epoch"],
                 "train_seconds": run.record["train_seconds"], "recipe": run.record["recipe"],
                 "environment": run.record["environment"]}
+            if tag != "mnist":
+                real = real_sets() if real is None else real
+                entry["real_accuracy"] = real_accuracy(model, real)
+            record.setdefault(key, {})[str(seed)] = entry
             results.parent.mkdir(parents=True, exist_ok=True)
             partial = results.with_suffix(".partial")
             partial.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
@@ -138,6 +164,9 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tools.spread", description=__doc__)
     parser.add_argument("names", nargs="*", help="default: every shipped model, fastest first")
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2])
+    parser.add_argument("--tag", default="mnist",
+                        help="the weights tag whose recipe is repeated (mnist-robust runs are also "
+                             "read on the real handwriting sets)")
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--manifest-only", action="store_true",
                         help="only copy the recorded runs' spread into the weights manifest")
@@ -151,10 +180,12 @@ def main(argv=None) -> None:
         n for n in shipped if n not in fastest_first]
     try:
         for name in names:
-            get_model_spec(name)
+            get_model_spec(name).recipe_for(args.tag)
+        if args.tag != "mnist":
+            check_real_sets()  # before hours of training, not after
         with framework_logs_silenced():
-            record = run_spread(names, args.seeds, args.results, verbose=2)
-    except SeqMnistZooError as err:
+            record = run_spread(names, args.seeds, args.results, verbose=2, tag=args.tag)
+    except (SeqMnistZooError, MissingRealDigitsError) as err:
         parser.exit(2, f"{parser.prog}: error: {err}\n")
     write_manifest_spread(record)
     print(json.dumps({n: {s: r["test_accuracy"] for s, r in seeds.items()} for n, seeds in record.items()},

@@ -10,7 +10,7 @@ from conftest import REPO
 from seqmnist_zoo import model_info
 from seqmnist_zoo.models.specs import spread_text
 from tools.cards import model_card
-from tools.spread import MANIFEST, RESULTS, read_spread, seed_spread, write_manifest_spread
+from tools.spread import MANIFEST, RESULTS, read_spread, seed_spread, spread_key, write_manifest_spread
 
 
 def test_manifest_spread_is_the_recorded_runs_plus_the_shipped_file(tmp_path):
@@ -22,13 +22,17 @@ def test_manifest_spread_is_the_recorded_runs_plus_the_shipped_file(tmp_path):
         "run: python -m tools.spread --manifest-only"
     for weights in json.loads(copy.read_text())["weights"]:
         spread = weights.get("seed_spread")
-        if weights["model"] not in record or weights["tag"] != "mnist":
-            assert spread is None  # the seed runs repeat the mnist recipe only
+        key = spread_key(weights["model"], weights["tag"])
+        if key not in record:
+            assert spread is None  # no run repeated this recipe
             continue
         by_seed = spread["test_accuracy_by_seed"]
         assert by_seed["0"] == weights["metrics"]["accuracy"]
-        for seed, run in record[weights["model"]].items():
+        for seed, run in record[key].items():
             assert by_seed[seed] == run["test_accuracy"]
+            if "real_accuracy" in run:
+                assert spread["real_lowest_by_seed"][seed] == {
+                    name: min(forms.values()) for name, forms in run["real_accuracy"].items()}
         assert spread["mean"] == pytest.approx(statistics.fmean(by_seed.values()))
         assert spread["std"] == pytest.approx(statistics.stdev(by_seed.values()))
 
@@ -37,6 +41,17 @@ def test_a_run_with_another_recipe_is_not_counted():
     shipped = {"metrics": {"accuracy": 0.99}, "recipe": {"epochs": 30, "seed": 0}}
     other = {"1": {"test_accuracy": 0.5, "recipe": {"epochs": 3, "seed": 1}}}
     assert seed_spread(shipped, other) is None
+
+
+def test_real_sets_spread_is_each_seeds_lowest_form():
+    recipe = {"epochs": 20, "seed": 0}
+    shipped = {"metrics": {"accuracy": 0.995}, "recipe": recipe}
+    runs = {"1": {"test_accuracy": 0.994, "recipe": {**recipe, "seed": 1},
+                  "real_accuracy": {"semeion": {"tight": 0.96, "4x": 0.949}}},
+            "2": {"test_accuracy": 0.993, "recipe": {**recipe, "seed": 2}}}
+    spread = seed_spread(shipped, runs)
+    assert spread["real_lowest_by_seed"] == {"1": {"semeion": 0.949}}
+    assert "real_lowest_by_seed" not in seed_spread(shipped, {"2": runs["2"]})
 
 
 def test_list_info_and_card_show_the_spread(run_cli):
