@@ -48,7 +48,7 @@ def builtin_specs() -> list[ModelSpec]:
             defaults=readonly({**base, "units": 128}),
             recipe=Recipe(learning_rate=2e-3, epochs=30, shift_pixels=2, dropout=0.2),
             robust_recipe=readonly({"open_fours": True, "long_upstrokes": True, "g_nines": True,
-                                   "teachers": _TEACHERS}),
+                                   "teachers": _TEACHERS, "ema_momentum": 0.999}),
             count_params=_counter("lstm"),
         ),
         ModelSpec(
