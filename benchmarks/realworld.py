@@ -206,7 +206,7 @@ def seeds_lines(report: dict) -> list[str]:
                                                  for seed, lowest in by_seed.items())
                          for set_name in report["samples"])
         lines.append(f"`{name}` `{tag}` retrained with other seeds (`python -m tools.spread {name} "
-                     f"--tag {tag}`; the row above is seed 0), each run's lowest form: {sets}.")
+                     f"--tag {tag}`; the table's row is seed 0), each run's lowest form: {sets}.")
     return [""] + lines if lines else []
 
 

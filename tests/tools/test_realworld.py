@@ -114,7 +114,7 @@ def test_the_seeds_lines_give_each_retrained_seeds_lowest_form():
                                               "2": {"semeion": 0.949, "optdigits32": 0.98}}}}
     assert script.seeds_lines(report) == ["", (
         "`lstm` `mnist-robust` retrained with other seeds (`python -m tools.spread lstm --tag "
-        "mnist-robust`; the row above is seed 0), each run's lowest form: semeion 95.35% (seed 1), "
+        "mnist-robust`; the table's row is seed 0), each run's lowest form: semeion 95.35% (seed 1), "
         "94.90% (seed 2); optdigits32 98.50% (seed 1), 98.00% (seed 2).")]
     assert script.seeds_lines({"samples": {}}) == []
 
