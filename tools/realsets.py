@@ -57,8 +57,10 @@ def check_real_sets(folder: Path | None = None) -> Path:
     folder = real_digits_folder() if folder is None else Path(folder)
     for name in REAL_SETS:
         if not (folder / f"{name}.npz").is_file():
-            raise MissingRealDigitsError(f"{folder / name}.npz is missing; set SEQMNIST_ZOO_REALDIGITS "
-                                         "to the realdigits folder")
+            raise MissingRealDigitsError(
+                f"{folder / name}.npz is missing (looked for in $SEQMNIST_ZOO_REALDIGITS, else "
+                "realdigits/ beside $SEQMNIST_ZOO_DATA's file, else ../shared/datasets/realdigits); "
+                "set SEQMNIST_ZOO_REALDIGITS to the realdigits folder")
     return folder
 
 

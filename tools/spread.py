@@ -163,11 +163,13 @@ def run_spread(names, seeds, results=RESULTS, runs_dir="runs/seeds", data=None,
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tools.spread", description=__doc__)
     parser.add_argument("names", nargs="*", help="default: every shipped model, fastest first")
-    parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2],
+                        help="the seeds to train with (default: 1 2; the shipped files are seed 0)")
     parser.add_argument("--tag", default="mnist",
-                        help="the weights tag whose recipe is repeated (mnist-robust runs are also "
-                             "read on the real handwriting sets)")
-    parser.add_argument("--results", type=Path, default=RESULTS)
+                        help="the weights tag whose recipe is repeated (default: mnist; mnist-robust "
+                             "runs are also read on the real handwriting sets)")
+    parser.add_argument("--results", type=Path, default=RESULTS,
+                        help=f"the record of the runs (default: {RESULTS})")
     parser.add_argument("--manifest-only", action="store_true",
                         help="only copy the recorded runs' spread into the weights manifest")
     args = parser.parse_args(argv)

@@ -331,7 +331,7 @@ def _load(name: str, weights: str, timesteps, units, shape_options: bool = False
         where = (f"{record.name} beside it has no \"config\"" if record.is_file()
                  else f"no {record.name} is beside it")
         raise WeightsMismatchError(
-            f"{what}; is it a {name} file? If so, {where} to give its shape: {how}the .json "
+            f"{what}; was it trained as {name}? If so, {where} to give its shape: {how}the .json "
             "`seqmnist-zoo train` wrote with it beside it") from None
 
 

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from importlib import resources
+from numbers import Integral, Real
 from types import MappingProxyType
 from typing import Any
 
@@ -21,6 +22,12 @@ TEACHER_FORM = re.compile(r"[\w.-]+:[\w.-]+")  # NAME:TAG, as registry names and
 ROBUST_TAG = "mnist-robust"  # weights fine-tuned for real handwriting (`ModelSpec.recipe_for`)
 ROBUST_EPOCHS = 20
 ROBUST_REWRITES = 3
+
+
+# Recipe fields that must be numbers (ranges are checked where they are used) and may be None.
+_NUMBERS = ("learning_rate", "clipnorm", "dropout", "label_weight", "temperature", "ema_momentum")
+_COUNTS = ("epochs", "batch_size", "validation_size", "shift_pixels", "seed", "rewrites")
+_OPTIONAL = ("clipnorm", "ema_momentum")
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,15 @@ class Recipe:
     ema_momentum: float | None = None
 
     def __post_init__(self):
+        for name in _NUMBERS + _COUNTS:
+            value = getattr(self, name)
+            kinds = Integral if name in _COUNTS else Real
+            if value is None and name in _OPTIONAL:
+                continue
+            if isinstance(value, bool) or not isinstance(value, kinds):
+                kind = "an integer" if name in _COUNTS else "a number"
+                raise InvalidArgumentError(f"{name} must be {kind}"
+                                           f"{' or None' if name in _OPTIONAL else ''}, got {value!r}")
         teachers = self.teachers
         if isinstance(teachers, str) or not all(isinstance(t, str) for t in teachers):
             raise InvalidArgumentError(f"teachers must be a list of 'NAME:TAG' strings (for example "
@@ -92,7 +108,7 @@ class Recipe:
                                        f"target), got {self.label_weight!r}")
         momentum = self.ema_momentum
         if momentum is not None and (isinstance(momentum, bool) or not 0.0 < momentum < 1.0):
-            raise InvalidArgumentError(f"ema_momentum must be between 0 and 1 (0.999 averages about "
+            raise InvalidArgumentError(f"ema_momentum must be strictly between 0 and 1 (0.999 averages about "
                                        f"the last 1,000 steps) or None, got {momentum!r}")
         if isinstance(self.temperature, bool) or not self.temperature > 0:
             raise InvalidArgumentError(f"temperature must be above 0 (1 keeps the teachers' answers, "

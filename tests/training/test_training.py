@@ -112,7 +112,7 @@ def test_predict_reports_bad_files_and_still_predicts_the_rest(run_cli, mnist, t
     (["evaluate", "gru", "--weights", "missing.weights.h5"], "does not exist"),
     (["evaluate", "gru", "--weights", "imagenet"], "accepted: one of those tags or a .weights.h5 file"),
     (["evaluate", "gru", "--weights", str(SHIPPED / "lstm_mnist.weights.h5")],  # another family's
-     "is it a gru file? If so, no lstm_mnist.json is beside it to give its shape"),
+     "was it trained as gru? If so, no lstm_mnist.json is beside it to give its shape"),
     (["evaluate", "lstm", "--timesteps", "14"], "trained with timesteps=28"),
     (["predict", "nope", "x.png"], "unknown model"),
     (["predict", "gru"], "Missing argument"),
@@ -174,8 +174,19 @@ def test_an_ema_recipe_validates_and_saves_the_weights_average(mnist, tmp_path, 
     raw_moved, saved_moved = distance(seen["last"], seen["first"]), distance(saved, seen["first"])
     assert saved_moved < raw_moved / 5, (saved_moved, raw_moved)
     assert result.record["recipe"]["ema_momentum"] == 0.99999
-    with pytest.raises(InvalidArgumentError, match="ema_momentum must be between 0 and 1"):
+    with pytest.raises(InvalidArgumentError, match="ema_momentum must be strictly between 0 and 1"):
         Recipe(ema_momentum=1.0)
+
+
+@pytest.mark.parametrize("field, value, said", [
+    ("ema_momentum", "0.9", "ema_momentum must be a number or None, got '0.9'"),
+    ("learning_rate", "0.01", "learning_rate must be a number, got '0.01'"),
+    ("temperature", True, "temperature must be a number, got True"),
+    ("epochs", 2.5, "epochs must be an integer, got 2.5")])
+def test_a_recipe_field_of_the_wrong_kind_is_named(field, value, said):
+    with pytest.raises(InvalidArgumentError) as caught:
+        Recipe(**{field: value})
+    assert str(caught.value) == said
 
 
 def test_interrupted_cli_run_exits_130_and_says_so(monkeypatch, run_cli, tmp_path):
