@@ -51,7 +51,7 @@ def check_real_sets(folder: Path | None = None) -> Path:
         >>> try:
         ...     check_real_sets("/nowhere")
         ... except MissingRealDigitsError as err:
-        ...     print(str(err).split(";")[0])
+        ...     print(str(err).split(" (")[0])
         /nowhere/semeion.npz is missing
     """
     folder = real_digits_folder() if folder is None else Path(folder)
