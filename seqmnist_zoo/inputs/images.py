@@ -23,7 +23,8 @@ UNIT_RANGE_WARNING = "pixel values in [0, 1] were read as intensities and scaled
 def expand_paths(paths) -> list[Path]:
     """Files to read: each file as given, each folder's image files in sorted order.
 
-    Raises `InvalidArgumentError` for a path that does not exist or a folder without images.
+    Raises `InvalidArgumentError` for a path that does not exist or a folder without images;
+    warns, naming them, when a folder's other files (not hidden ones) are left unread.
 
     Examples:
         >>> folder = pathlib.Path(tempfile.mkdtemp()); _ = (folder / "a.png").write_bytes(b"")
@@ -41,6 +42,13 @@ def expand_paths(paths) -> list[Path]:
                 raise InvalidArgumentError(f"{path}: the folder holds no image files{inner}; "
                                            f"accepted: {', '.join(SUFFIXES)}")
             found += inside
+            others = sorted(p.name for p in path.iterdir() if p.is_file() and p not in inside
+                            and not p.name.startswith("."))
+            if others:
+                shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+                what = ("1 file not read, not a picture by its name" if len(others) == 1
+                        else f"{len(others)} files not read, not pictures by their names")
+                warn_user(f"{path}: {what} ({shown}); accepted: {', '.join(SUFFIXES)}")
         elif path.is_file():
             found.append(path)
         else:

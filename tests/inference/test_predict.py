@@ -25,6 +25,17 @@ def digits_folder(tmp_path):
     return folder
 
 
+def test_a_folders_other_files_are_named_as_not_read(digits_folder, run_cli):
+    (digits_folder / "notes.txt").write_text("my digits")
+    (digits_folder / ".DS_Store").write_bytes(b"\0")
+    for _ in range(2):
+        code, out, err = run_cli("predict", "gru", digits_folder, "--json")
+        assert code == 0 and len(json.loads(out)) == 3
+        assert err.strip().splitlines() == [
+            f"seqmnist-zoo: warning: {digits_folder}: 1 file not read, not a picture by its name "
+            "(notes.txt); accepted: .png, .jpg, .jpeg, .bmp, .gif, .webp, .tif, .tiff, .npy"]
+
+
 def test_api_ranks_top_k_for_files_and_folders(digits_folder):
     predictions = predict_digits("lstm", [digits_folder], top_k=3)
     assert [p.digit for p in predictions] == [2, 5, 9]
