@@ -165,9 +165,10 @@ def measure_real(tags=None, families=None, limit: int | None = None) -> dict:
         for tag in tags or get_model_spec(name).pretrained_tags:
             model = get_model(name, weights=tag)
             row = real_accuracy(model, sets)
-            spread = (model_info(name)["weights"][tag].get("seed_spread") or {}).get("real_lowest_by_seed")
-            if spread and limit is None:
-                report.setdefault("seeds", {})[f"{name}:{tag}"] = spread
+            spread = model_info(name)["weights"][tag].get("seed_spread") or {}
+            if "real_lowest_by_seed" in spread and limit is None:
+                report.setdefault("seeds", {})[f"{name}:{tag}"] = {
+                    "command": spread["command"], "lowest_by_seed": spread["real_lowest_by_seed"]}
             report["accuracy"][f"{name}:{tag}"] = row
             print(f"{name:<13}{tag:<14}" + "  ".join(
                 f"{s} {f} {row[s][f]:.2%}" for s in row for f in row[s]), flush=True)
@@ -200,13 +201,13 @@ def markdown_real(report: dict) -> str:
 def seeds_lines(report: dict) -> list[str]:
     """Each seed's lowest form where a shipped recipe was retrained with other seeds (`tools.spread`)."""
     lines = []
-    for key, by_seed in report.get("seeds", {}).items():
+    for key, seeds in report.get("seeds", {}).items():
         name, tag = key.split(":")
         sets = "; ".join(f"{set_name} " + ", ".join(f"{lowest[set_name]:.2%} (seed {seed})"
-                                                 for seed, lowest in by_seed.items())
+                                                 for seed, lowest in seeds["lowest_by_seed"].items())
                          for set_name in report["samples"])
-        lines.append(f"`{name}` `{tag}` retrained with other seeds (`python -m tools.spread {name} "
-                     f"--tag {tag}`; the table's row is seed 0), each run's lowest form: {sets}.")
+        lines.append(f"`{name}` `{tag}` retrained with other seeds (`{seeds['command']}`; the table's "
+                     f"row is seed 0), each run's lowest form: {sets}.")
     return [""] + lines if lines else []
 
 

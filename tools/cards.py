@@ -224,7 +224,7 @@ def model_card(name: str) -> str:
         lines += [f"## Pretrained weights `{tag}`", "",
                   "| measure | value |", "|---|---|",
                   f"| test accuracy | {metrics['accuracy']:.2%} ({metrics['samples']} digits) |",
-                  *_spread_rows(record.get("seed_spread"), name, tag),
+                  *_spread_rows(record.get("seed_spread")),
                   f"| test loss | {metrics['loss']:.4f} |",
                   f"| best validation accuracy | {training['val_accuracy']:.2%} "
                   f"(epoch {training['best_epoch']} of {training['epochs_run']}) |",
@@ -246,12 +246,11 @@ def model_card(name: str) -> str:
     return "\n".join(lines)
 
 
-def _spread_rows(spread, name: str, tag: str) -> list[str]:
+def _spread_rows(spread) -> list[str]:
     if not spread:
         return []
-    tag_option = "" if tag == "mnist" else f" --tag {tag}"
     return [f"| same recipe over seeds | {spread_text(spread)}: {seeds_text(spread)} "
-            f"(`{spread['command']} {name}{tag_option}`) |"]
+            f"(`{spread['command']}`) |"]
 
 
 if __name__ == "__main__":

@@ -56,8 +56,9 @@ def seed_spread(shipped: dict[str, Any], runs: dict[str, dict[str, Any]]) -> dic
     if len(by_seed) < 2:
         return None
     values = list(by_seed.values())
+    command = spread_command(shipped["model"], shipped["tag"]) if "model" in shipped else COMMAND
     spread = {"test_accuracy_by_seed": by_seed, "mean": statistics.fmean(values),
-              "std": statistics.stdev(values), "runs": len(values), "command": COMMAND}
+              "std": statistics.stdev(values), "runs": len(values), "command": command}
     lowest = {seed: {name: min(forms.values()) for name, forms in run["real_accuracy"].items()}
               for seed, run in sorted(runs.items())
               if same_recipe(run["recipe"]) and "real_accuracy" in run}
@@ -74,6 +75,16 @@ def spread_key(name: str, tag: str = "mnist") -> str:
         ('lstm', 'lstm:mnist-robust')
     """
     return name if tag == "mnist" else f"{name}:{tag}"
+
+
+def spread_command(name: str, tag: str = "mnist") -> str:
+    """The command that repeats the recipe of `name`'s weights `tag` with other seeds.
+
+    Examples:
+        >>> spread_command("lstm"), spread_command("lstm", "mnist-robust")
+        ('python -m tools.spread lstm', 'python -m tools.spread lstm --tag mnist-robust')
+    """
+    return f"{COMMAND} {name}" + ("" if tag == "mnist" else f" --tag {tag}")
 
 
 def _without_seed(recipe: dict[str, Any]) -> dict[str, Any]:

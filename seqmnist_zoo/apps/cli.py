@@ -152,8 +152,7 @@ def info(name, as_json):
         spread = record.get("seed_spread")
         if spread:
             click.echo(f"  same recipe over seeds: {spread_text(spread)} ({seeds_text(spread)}; "
-                       f"`{spread['command']} {name}{'' if tag == 'mnist' else ' --tag ' + tag}` "
-                       "in a checkout of the repository)")
+                       f"`{spread['command']}` in a checkout of the repository)")
     if not data["weights"]:
         click.echo("  weights: none shipped")
 

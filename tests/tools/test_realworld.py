@@ -110,8 +110,10 @@ def test_the_seeds_lines_give_each_retrained_seeds_lowest_form():
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
     report = {"samples": {"semeion": 1593, "optdigits32": 2880},
-              "seeds": {"lstm:mnist-robust": {"1": {"semeion": 0.9535, "optdigits32": 0.985},
-                                              "2": {"semeion": 0.949, "optdigits32": 0.98}}}}
+              "seeds": {"lstm:mnist-robust": {
+                  "command": "python -m tools.spread lstm --tag mnist-robust",
+                  "lowest_by_seed": {"1": {"semeion": 0.9535, "optdigits32": 0.985},
+                                     "2": {"semeion": 0.949, "optdigits32": 0.98}}}}}
     assert script.seeds_lines(report) == ["", (
         "`lstm` `mnist-robust` retrained with other seeds (`python -m tools.spread lstm --tag "
         "mnist-robust`; the table's row is seed 0), each run's lowest form: semeion 95.35% (seed 1), "

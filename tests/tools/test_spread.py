@@ -10,7 +10,15 @@ from conftest import REPO
 from seqmnist_zoo import model_info
 from seqmnist_zoo.models.specs import spread_text
 from tools.cards import model_card
-from tools.spread import MANIFEST, RESULTS, read_spread, seed_spread, spread_key, write_manifest_spread
+from tools.spread import (
+    MANIFEST,
+    RESULTS,
+    read_spread,
+    seed_spread,
+    spread_command,
+    spread_key,
+    write_manifest_spread,
+)
 
 
 def test_manifest_spread_is_the_recorded_runs_plus_the_shipped_file(tmp_path):
@@ -28,6 +36,7 @@ def test_manifest_spread_is_the_recorded_runs_plus_the_shipped_file(tmp_path):
             continue
         by_seed = spread["test_accuracy_by_seed"]
         assert by_seed["0"] == weights["metrics"]["accuracy"]
+        assert spread["command"] == spread_command(weights["model"], weights["tag"])
         for seed, run in record[key].items():
             assert by_seed[seed] == run["test_accuracy"]
             if "real_accuracy" in run:
@@ -64,6 +73,7 @@ def test_list_info_and_card_show_the_spread(run_cli):
     assert json.loads(out)[0]["seed_spread"] == spread
     code, out, _ = run_cli("info", "lstm")
     assert f"same recipe over seeds: {text}" in out
+    assert "`python -m tools.spread lstm --tag mnist-robust` in a checkout" in out
     assert text in model_card("lstm")
 
 
