@@ -34,26 +34,39 @@ def expand_paths(paths) -> list[Path]:
     found = []
     for path in map(Path, paths):
         if path.is_dir():
-            inside = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES)
+            entries = sorted(path.iterdir())
+            files = [p for p in entries if p.is_file()]
+            inside = [p for p in files if p.suffix.lower() in SUFFIXES]
             if not inside:
-                folders = sum(p.is_dir() for p in path.iterdir())
+                folders = sum(p.is_dir() for p in entries)
                 inner = (f" (its {folders} subfolder{'s are' if folders > 1 else ' is'} not searched: "
                          "name each one you want read)") if folders else ""
                 raise InvalidArgumentError(f"{path}: the folder holds no image files{inner}; "
                                            f"accepted: {', '.join(SUFFIXES)}")
             found += inside
-            others = sorted(p.name for p in path.iterdir() if p.is_file() and p not in inside
-                            and not p.name.startswith("."))
+            others = [p.name for p in files if p.suffix.lower() not in SUFFIXES
+                      and not p.name.startswith(".")]
             if others:
-                shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
                 what = ("1 file not read, not a picture by its name" if len(others) == 1
                         else f"{len(others)} files not read, not pictures by their names")
-                warn_user(f"{path}: {what} ({shown}); accepted: {', '.join(SUFFIXES)}")
+                warn_user(f"{path}: {what} ({named_few(others)}); accepted: {', '.join(SUFFIXES)}")
         elif path.is_file():
             found.append(path)
         else:
             raise InvalidArgumentError(f"{path}: no such file or folder")
     return found
+
+
+def named_few(names, shown: int = 3) -> str:
+    """The first `shown` of `names`, then how many more: for messages about many files.
+
+    Examples:
+        >>> named_few(["a.png", "b.png"]), named_few(list("abcde"))
+        ('a.png, b.png', 'a, b, c and 2 more')
+    """
+    names = list(names)
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
 def read_file(path) -> list[np.ndarray]:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InvalidArgumentError, NoDigitError, SeqMnistZooError, warn_user
-from .images import as_grayscale_stack, expand_paths, pil_to_grayscale, read_file
+from .images import as_grayscale_stack, expand_paths, named_few, pil_to_grayscale, read_file
 from .marks import INK_LEVEL, Mark, digit_marks, main_mark
 
 FRAME = 28  # MNIST's frame
@@ -366,8 +366,8 @@ def all_prepared(items: list[PreparedDigit]) -> list[PreparedDigit]:
     """
     failed = [item for item in items if not item.ok]
     if len(failed) > 1:
-        first, others = failed[0].error, [item.source for item in failed[1:]]
-        named = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        first = failed[0].error
+        named = named_few(item.source for item in failed[1:])
         message = (f"{first} (also failed, of {len(items)} pictures: {named}; prepare_each gives "
                    "each its own error)")
         try:
