@@ -26,6 +26,8 @@ DIGIT_SIZED = 0.6  # marks at least this share of the largest mark's height coun
 # much of the page.
 CLUSTERING = 0.1
 JUDGED_SIDE = 16
+# Nor is ink of fewer than this many grain-sized specks: a dot or a dash, not a scatter.
+SCATTERED_SPECKS = 3
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,8 @@ def digit_marks(ink: np.ndarray) -> list[Mark]:
     if count == 0:
         raise NoDigitError("no digit found: no stroke stands above the paper; is the picture blank?")
     grain = ink_grain(stroke)
-    if min(stroke.shape) >= JUDGED_SIDE * grain and stroke_clustering(stroke, grain) < CLUSTERING:
+    judged = min(stroke.shape) >= JUDGED_SIDE * grain and stroke.sum() >= SCATTERED_SPECKS * grain ** 2
+    if judged and stroke_clustering(stroke, grain) < CLUSTERING:
         raise NoDigitError(
             f"no digit found: the ink is scattered like noise, not drawn in strokes (a stroke "
             f"pixel's neighbours {grain} px away are ink no more often than the page's "

@@ -155,6 +155,15 @@ def test_a_clear_stroke_is_never_refused(height, width, contrast, light_paper, p
     assert digit.shape == (28, 28) and digit.max() == 255
 
 
+def test_a_short_dash_is_a_mark_not_a_scatter():
+    # found by the fuzz test above: a 3-px pen dash 5 px long, alone on a 48-px page, has no ink
+    # one grain away along most of it, like a speck of noise; one dash is no scatter
+    picture = Image.new("L", (48, 48), 0)
+    ImageDraw.Draw(picture).line([(1, 0), (1, 4)], fill=64, width=3)
+    digit = normalize_digit(np.asarray(picture, "float32"), invert=False)
+    assert digit.shape == (28, 28) and digit.max() == 255
+
+
 def test_blank_uniform_and_noise_pictures_are_no_digit():
     rng = np.random.default_rng(3)
     for blank in (np.full((40, 30), 200.0), np.zeros((16, 16)), rng.normal(128, 20, (64, 64)),
